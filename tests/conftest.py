@@ -27,3 +27,11 @@ def fa004(bundled):
 
 def data_file(name: str) -> Path:
     return next(bundled_corpus_dir().glob(f"{name}_*.txt"))
+
+
+def shared(rel: str) -> Path:
+    """A path in ../shared (development data that is never committed); skip where it is absent."""
+    path = SHARED / rel
+    if not path.exists():
+        pytest.skip(f"{path} not beside this checkout (development data)")
+    return path

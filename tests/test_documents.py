@@ -8,7 +8,7 @@ from corpus import CorpusError, read_document, read_text
 from corpus.cli import main
 from corpus.languages import detect_mismatch
 
-from .conftest import SHARED, data_file
+from .conftest import data_file, shared
 
 
 def test_reads_the_original_bytes_unchanged():
@@ -70,8 +70,8 @@ def test_right_languages_pass():
 
 
 def test_latin_script_languages_are_told_apart():
-    de = (SHARED / "benchmarks/textberg-dev/dev.de").read_text("utf-8")[:3000]
-    fr = (SHARED / "benchmarks/textberg-dev/dev.fr").read_text("utf-8")[:3000]
+    de = shared("benchmarks/textberg-dev/dev.de").read_text("utf-8")[:3000]
+    fr = shared("benchmarks/textberg-dev/dev.fr").read_text("utf-8")[:3000]
     assert detect_mismatch(de, "de") is None and detect_mismatch(fr, "fr") is None
     assert "German (de)" in detect_mismatch(de, "fr")
     assert "French (fr)" in detect_mismatch(fr, "de")

@@ -9,7 +9,7 @@ import pytest
 
 from corpus import CorpusError, bundled_corpus_dir, load_corpus
 
-from .conftest import SHARED
+from .conftest import shared
 
 
 def test_bundled_story(bundled):
@@ -26,9 +26,7 @@ def test_bundled_story(bundled):
 
 
 def test_bundled_texts_are_the_seeds_unchanged():
-    seeds = SHARED / "seeds"
-    if not seeds.is_dir():
-        pytest.skip("shared seeds not beside this checkout")
+    seeds = shared("seeds")
     for seed in sorted(seeds.glob("*.txt")):
         assert (bundled_corpus_dir() / seed.name).read_bytes() == seed.read_bytes()
 

@@ -7,7 +7,7 @@ import pytest
 from corpus import segment, segment_document
 from corpus.segment import split_sentences
 
-from .conftest import SHARED
+from .conftest import shared
 
 
 def units(doc):
@@ -146,9 +146,7 @@ def test_german_and_french_rules():
 
 @pytest.mark.parametrize("name, lang", [("dev.de", "de"), ("dev.fr", "fr")])
 def test_presegmented_keeps_lines(name, lang):
-    path = SHARED / "benchmarks/textberg-dev" / name
-    if not path.exists():
-        pytest.skip("shared benchmarks not beside this checkout")
+    path = shared(f"benchmarks/textberg-dev/{name}")
     text = path.read_text("utf-8")
     lines = text.splitlines()
     us = segment(text, lang, presegmented=True)
