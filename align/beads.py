@@ -1,0 +1,75 @@
+"""Beads: the unit of a sentence alignment, and Vecalign's one-bead-a-line format.
+
+A bead pairs consecutive source sentences with consecutive target sentences;
+either side may be empty (a sentence with no counterpart). The text format is
+Vecalign's, ``[0, 1]:[2]:0.873`` (source ids, target ids, score), which
+Bertalign, SentAlign and the Text+Berg gold files also use (without score).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.errors import CorpusError
+
+
+@dataclass(frozen=True)
+class Bead:
+    src: tuple[int, ...]
+    tgt: tuple[int, ...]
+    score: float | None = None
+
+    @property
+    def kind(self) -> str:
+        """``1-1``, ``2-1``, ``0-1``...: sentence counts, source first."""
+        return f"{len(self.src)}-{len(self.tgt)}"
+
+    @property
+    def key(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return self.src, self.tgt
+
+    def format(self, with_score: bool = True) -> str:
+        s = f"[{', '.join(map(str, self.src))}]:[{', '.join(map(str, self.tgt))}]"
+        return f"{s}:{self.score:.3f}" if with_score and self.score is not None else s
+
+
+_LINE = re.compile(r"^\s*\[([\d,\s]*)\]\s*:\s*\[([\d,\s]*)\]\s*(?::\s*(\S+))?\s*$")
+
+
+def parse_bead(line: str) -> Bead:
+    m = _LINE.match(line)
+    if not m:
+        raise ValueError("not a bead line such as [0, 1]:[2] or [0]:[1]:0.9")
+    ids = [tuple(int(x) for x in g.replace(",", " ").split()) for g in m.group(1, 2)]
+    return Bead(ids[0], ids[1], float(m.group(3)) if m.group(3) else None)
+
+
+def read_beads(path: str | os.PathLike[str]) -> list[Bead]:
+    """Beads from a Vecalign-format file; a bad line is a one-line error with its number."""
+    p = Path(path)
+    if not p.is_file():
+        raise CorpusError(p, "no such file")
+    beads = []
+    for n, line in enumerate(p.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            beads.append(parse_bead(line))
+        except ValueError as e:
+            raise CorpusError(p, f"line {n}: {e}") from None
+    return beads
+
+
+def format_beads(beads: list[Bead], with_score: bool = True) -> str:
+    return "".join(b.format(with_score) + "\n" for b in beads)
+
+
+def check_cover(beads: list[Bead], n_src: int, n_tgt: int) -> None:
+    """Assert that the beads use every sentence once, in order (the aligner's contract)."""
+    src = [i for b in beads for i in b.src]
+    tgt = [j for b in beads for j in b.tgt]
+    if src != list(range(n_src)) or tgt != list(range(n_tgt)):
+        raise AssertionError("beads do not cover both documents exactly once, in order")

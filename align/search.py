@@ -1,0 +1,245 @@
+"""Dynamic programming over beads, in a band, coarse to fine.
+
+The core (:func:`band_search`) finds the highest-scoring sequence of beads
+through the lattice of (source sentences used, target sentences used), but
+only inside a band of allowed cells: its time and memory are O(cells in band).
+:func:`coarse_to_fine` builds that band the way Vecalign does: align block
+averages of the embeddings at a coarse resolution (exhaustively, when small),
+project the path one level down, widen it by a margin, align again there, and
+so on to the sentences. Every level costs O(length x band width), so the whole
+search grows linearly with document length.
+
+Scores are supplied by the caller (see :mod:`align.similarity`): the DP knows
+nothing of embeddings or translations, which keeps it testable on hand-made
+matrices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+NEG = -np.inf
+
+# scores(a, b, rows, cols) -> array like cols: score of the bead made of source
+# sentences [i-a, i) and target sentences [j-b, j) for i in rows (shape (R,)),
+# j in cols (shape (R, W)); cells outside the documents may hold anything.
+BeadScores = Callable[[int, int, np.ndarray, np.ndarray], np.ndarray]
+
+
+def bead_types(max_size: int, max_side: int | None = None) -> list[tuple[int, int]]:
+    """(a, b) sentence counts: 1-0 and 0-1, then every a, b >= 1 with a + b <= max_size."""
+    max_side = max_side or max_size
+    types = [(1, 0), (0, 1)]
+    types += [(a, b) for a in range(1, max_side + 1) for b in range(1, max_side + 1) if a + b <= max_size]
+    return types
+
+
+@dataclass(frozen=True)
+class Band:
+    """Allowed target range ``lo[i] <= j <= hi[i]`` for each source state i in 0..n."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return int((self.hi - self.lo).max()) + 1
+
+    @staticmethod
+    def full(n: int, m: int) -> Band:
+        return Band(np.zeros(n + 1, dtype=np.int64), np.full(n + 1, m, dtype=np.int64))
+
+    def cells(self) -> int:
+        return int((self.hi - self.lo + 1).sum())
+
+
+def band_search(
+    n: int,
+    m: int,
+    types: list[tuple[int, int]],
+    scores: BeadScores,
+    band: Band | None = None,
+    chunk: int = 256,
+) -> list[tuple[int, int]]:
+    """Best path from (0, 0) to (n, m) as the list of bead types taken, in order.
+
+    ``types`` must include (0, 1) and (1, 0) so that a path always exists.
+    The 0-1 bead stays in the same row, so it is resolved with a running
+    maximum instead of a Python loop over cells.
+    """
+    band = band or Band.full(n, m)
+    lo, hi = band.lo, band.hi
+    if lo[0] != 0 or hi[n] != m or np.any(lo > hi) or np.any(np.diff(lo) < 0) or np.any(np.diff(hi) < 0):
+        raise ValueError("band must start at (0, 0), end at (n, m) and be monotone")
+    if (0, 1) not in types or (1, 0) not in types:
+        raise ValueError("bead types must include 1-0 and 0-1")
+    W = band.width
+    cols_all = lo[:, None] + np.arange(W)[None, :]  # (n+1, W)
+    valid_all = cols_all <= hi[:, None]
+    D = np.full((n + 1, W), NEG)
+    ptr = np.full((n + 1, W), -1, dtype=np.int8)
+    two_sided = [(t, ab) for t, ab in enumerate(types) if ab[0] > 0]
+    t01 = types.index((0, 1))
+
+    cache: dict[tuple[int, int], np.ndarray] = {}
+    cache_start = -1
+    for i in range(n + 1):
+        if i >= cache_start + chunk or cache_start < 0:
+            cache_start = i
+            rows = np.arange(i, min(n, i + chunk - 1) + 1)
+            cache = {}
+            for a, b in types:
+                if a > 0:
+                    cache[(a, b)] = np.asarray(scores(a, b, rows, cols_all[rows]), dtype=np.float64)
+            s01 = np.asarray(scores(0, 1, rows, cols_all[rows]), dtype=np.float64)
+        r = i - cache_start
+        cols = cols_all[i]
+        valid = valid_all[i]
+        best = np.full(W, NEG)
+        arg = np.full(W, -1, dtype=np.int8)
+        if i == 0:
+            best[0] = 0.0  # start state (0, 0)
+        for t, (a, b) in two_sided:
+            p = i - a
+            if p < 0:
+                continue
+            src_cols = cols - b - lo[p]
+            ok = valid & (src_cols >= 0) & (src_cols <= hi[p] - lo[p]) & (cols - b >= 0)
+            cand = np.full(W, NEG)
+            cand[ok] = D[p, src_cols[ok]] + cache[(a, b)][r][ok]
+            better = cand > best
+            best[better] = cand[better]
+            arg[better] = t
+        # 0-1 beads: D[j] = max(best[j], D[j-1] + s01[j]) as a running maximum.
+        step = np.where(valid, s01[r], 0.0)
+        step[0] = 0.0
+        C = np.cumsum(step)
+        Y = best - C
+        M = np.maximum.accumulate(Y)
+        row = M + C
+        from_left = (M > Y) & valid
+        from_left[0] = False
+        arg[from_left] = t01
+        row[~valid] = NEG
+        D[i] = row
+        ptr[i] = arg
+
+    # Back-track from (n, m).
+    path: list[tuple[int, int]] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        t = int(ptr[i, j - lo[i]])
+        if t < 0:
+            raise RuntimeError(f"no path reaches ({i}, {j}); the band is too narrow")
+        a, b = types[t]
+        path.append((a, b))
+        i, j = i - a, j - b
+    path.reverse()
+    return path
+
+
+def path_to_beads(path: list[tuple[int, int]]) -> list[tuple[range, range]]:
+    """Bead types in order -> (source range, target range) per bead."""
+    beads, i, j = [], 0, 0
+    for a, b in path:
+        beads.append((range(i, i + a), range(j, j + b)))
+        i, j = i + a, j + b
+    return beads
+
+
+def band_around(path: list[tuple[int, int]], n: int, m: int, margin: int, factor: int = 1) -> Band:
+    """The band covering a (coarser) path scaled by ``factor``, widened by ``margin`` cells."""
+    rows_lo = np.full(n + 1, m, dtype=np.int64)
+    rows_hi = np.zeros(n + 1, dtype=np.int64)
+    i = j = 0
+    for a, b in [(0, 0), *path]:
+        i2, j2 = i + a, j + b
+        r0, r1 = min(i * factor, n), min(i2 * factor, n)
+        c0, c1 = min(j * factor, m), min(j2 * factor, m)
+        rows_lo[r0 : r1 + 1] = np.minimum(rows_lo[r0 : r1 + 1], c0)
+        rows_hi[r0 : r1 + 1] = np.maximum(rows_hi[r0 : r1 + 1], c1)
+        i, j = i2, j2
+    # a coarse block may end past n (or m): make sure the last row/col are covered
+    rows_hi[n] = m
+    rows_lo = np.minimum.accumulate(rows_lo[::-1])[::-1]  # monotone
+    rows_hi = np.maximum.accumulate(rows_hi)
+    idx = np.arange(n + 1)
+    lo = np.maximum(rows_lo[np.maximum(idx - margin, 0)] - margin, 0)
+    hi = np.minimum(rows_hi[np.minimum(idx + margin, n)] + margin, m)
+    lo[0] = 0
+    hi[n] = m
+    return Band(lo, hi)
+
+
+def downsample(x: np.ndarray, factor: int) -> np.ndarray:
+    """Normalised block means of consecutive rows (the coarse 'sentences')."""
+    n = len(x)
+    k = -(-n // factor)
+    pad = np.zeros((k * factor - n, x.shape[1]), dtype=x.dtype)
+    blocks = np.concatenate([x, pad]).reshape(k, factor, -1).sum(axis=1)
+    norms = np.linalg.norm(blocks, axis=1, keepdims=True)
+    return blocks / np.maximum(norms, 1e-9)
+
+
+def span_sums(x: np.ndarray) -> np.ndarray:
+    """Prefix sums, so that the (unnormalised) sum of rows [i0, i) is ``c[i] - c[i0]``."""
+    return np.concatenate([np.zeros((1, x.shape[1]), dtype=np.float64), np.cumsum(x, axis=0, dtype=np.float64)])
+
+
+def mean_vector_scores(x: np.ndarray, y: np.ndarray, skip: float) -> BeadScores:
+    """Cosine of span-mean vectors minus the documents' background cosine; used on coarse levels."""
+    cx, cy = span_sums(x), span_sums(y)
+    n, m = len(x), len(y)
+    rng = np.random.default_rng(0)
+    k = min(n, m, 64)
+    background = float((x[rng.choice(n, k, replace=False)] @ y[rng.choice(m, k, replace=False)].T).mean()) if k else 0.0
+
+    def scores(a: int, b: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        if a == 0 or b == 0:
+            return np.full(cols.shape, skip)
+        i0 = np.clip(rows - a, 0, n)
+        i1 = np.clip(rows, 0, n)
+        j0, j1 = np.clip(cols - b, 0, m), np.clip(cols, 0, m)
+        u = cx[i1] - cx[i0]
+        v = cy[j1] - cy[j0]
+        u /= np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-9)
+        v /= np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+        return np.einsum("rd,rwd->rw", u, v) - background
+
+    return scores
+
+
+def coarse_to_fine(
+    x: np.ndarray,
+    y: np.ndarray,
+    types: list[tuple[int, int]],
+    scores: BeadScores,
+    *,
+    margin: int = 8,
+    factor: int = 2,
+    exhaustive_cells: int = 160_000,
+    coarse_skip: float = -0.05,
+) -> list[tuple[int, int]]:
+    """Best path at sentence level, searched in a band found on block averages of ``x`` and ``y``.
+
+    ``x`` and ``y`` are sentence embeddings (rows L2-normalised) used only to
+    find the band; ``scores`` scores beads at the sentence level. Documents
+    whose full lattice has at most ``exhaustive_cells`` cells are searched
+    exhaustively.
+    """
+    n, m = len(x), len(y)
+    levels = [(x, y)]
+    while (len(levels[-1][0]) + 1) * (len(levels[-1][1]) + 1) > exhaustive_cells and min(map(len, levels[-1])) > 1:
+        levels.append((downsample(levels[-1][0], factor), downsample(levels[-1][1], factor)))
+    if len(levels) == 1:
+        return band_search(n, m, types, scores)
+    coarse_types = [(1, 0), (0, 1), (1, 1), (1, 2), (2, 1)]
+    path: list[tuple[int, int]] | None = None
+    for level in range(len(levels) - 1, 0, -1):
+        xl, yl = levels[level]
+        band = None if path is None else band_around(path, len(xl), len(yl), margin, factor)
+        path = band_search(len(xl), len(yl), coarse_types, mean_vector_scores(xl, yl, coarse_skip), band)
+    return band_search(n, m, types, scores, band_around(path, n, m, margin, factor))

@@ -1,0 +1,120 @@
+"""The DP core on small hand-made similarity matrices with known optimal paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from align.search import Band, band_around, band_search, bead_types, coarse_to_fine, path_to_beads
+
+
+def matrix_scores(sim: np.ndarray, skip: float = -0.2, merge: dict | None = None):
+    """1-1 beads score sim[i, j]; a-b beads score `merge[(a, b, i0, j0)]` or -1; skips cost `skip`."""
+    n, m = sim.shape
+    merge = merge or {}
+
+    def scores(a, b, rows, cols):
+        out = np.full(cols.shape, -1.0)
+        if a == 0 or b == 0:
+            return np.full(cols.shape, skip)
+        for r, i in enumerate(rows):
+            for k, j in enumerate(cols[r]):
+                i0, j0 = i - a, j - b
+                if i0 < 0 or j0 < 0 or j > m:
+                    continue
+                if (a, b) == (1, 1):
+                    out[r, k] = sim[i0, j0]
+                else:
+                    out[r, k] = merge.get((a, b, i0, j0), -1.0)
+        return out
+
+    return scores
+
+
+def beads_of(path):
+    return [(list(s), list(t)) for s, t in path_to_beads(path)]
+
+
+def test_diagonal_is_all_one_to_one():
+    sim = np.eye(5) * 0.9
+    path = band_search(5, 5, bead_types(4), matrix_scores(sim))
+    assert beads_of(path) == [([i], [i]) for i in range(5)]
+
+
+def test_insertion_and_deletion():
+    # source 2 has no counterpart; target 1 has none either
+    sim = np.full((4, 4), -0.5)
+    for i, j in [(0, 0), (1, 2), (3, 3)]:
+        sim[i, j] = 0.9
+    path = band_search(4, 4, bead_types(4), matrix_scores(sim, skip=-0.1))
+    assert beads_of(path) == [([0], [0]), ([], [1]), ([1], [2]), ([2], []), ([3], [3])]
+
+
+def test_all_wider_bead_types_are_reachable():
+    sim = np.full((8, 9), -0.5)
+    sim[0, 0] = 0.9
+    merge = {(1, 2, 1, 1): 3.0, (2, 1, 2, 3): 3.0, (2, 2, 4, 4): 4.0, (2, 3, 6, 6): 5.0}
+    path = band_search(8, 9, bead_types(5), matrix_scores(sim, merge=merge))
+    assert beads_of(path) == [([0], [0]), ([1], [1, 2]), ([2, 3], [3]), ([4, 5], [4, 5]), ([6, 7], [6, 7, 8])]
+    assert [f"{a}-{b}" for a, b in path] == ["1-1", "1-2", "2-1", "2-2", "2-3"]
+
+
+def test_bead_types_respect_max_size():
+    assert set(bead_types(3)) == {(1, 0), (0, 1), (1, 1), (1, 2), (2, 1)}
+    assert (2, 2) in bead_types(4) and (3, 2) not in bead_types(4)
+
+
+@pytest.mark.parametrize("n, m", [(0, 0), (0, 3), (3, 0)])
+def test_empty_documents_and_one_empty_side(n, m):
+    path = band_search(n, m, bead_types(4), matrix_scores(np.zeros((n, m))))
+    assert beads_of(path) == [([i], []) for i in range(n)] + [([], [j]) for j in range(m)]
+
+
+def test_skips_beat_bad_pairs_and_pairs_beat_skips():
+    sim = np.array([[-0.9]])
+    beads = beads_of(band_search(1, 1, bead_types(2), matrix_scores(sim, skip=-0.1)))
+    assert sorted(beads) == [([], [0]), ([0], [])]
+    sim = np.array([[0.1]])
+    assert beads_of(band_search(1, 1, bead_types(2), matrix_scores(sim, skip=-0.1))) == [([0], [0])]
+
+
+def test_band_restricts_the_search():
+    sim = np.eye(6) * 0.9
+    sim[2, 5] = 5.0  # tempting, but outside the band
+    band = Band(np.array([0, 0, 1, 2, 3, 4, 5]), np.array([1, 2, 3, 4, 5, 6, 6]))
+    path = band_search(6, 6, bead_types(2), matrix_scores(sim), band=band)
+    assert beads_of(path) == [([i], [i]) for i in range(6)]
+    with pytest.raises(ValueError):
+        band_search(6, 6, bead_types(2), matrix_scores(sim), band=Band(np.array([1] * 7), np.array([6] * 7)))
+
+
+def test_band_around_a_coarse_path_covers_the_fine_path():
+    coarse = [(1, 1), (1, 2), (1, 0), (1, 1)]  # on 4 x 4 blocks of 2 sentences
+    band = band_around(coarse, 8, 8, margin=1, factor=2)
+    assert band.lo[0] == 0 and band.hi[8] == 8
+    assert np.all(np.diff(band.lo) >= 0) and np.all(np.diff(band.hi) >= 0)
+    assert band.lo[2] <= 2 <= band.hi[2] and band.lo[4] <= 6 <= band.hi[4]
+
+
+def test_coarse_to_fine_finds_the_diagonal_of_a_long_document():
+    rng = np.random.default_rng(1)
+    n = 3000
+    x = rng.normal(size=(n, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    y = x + 0.3 * rng.normal(size=x.shape).astype(np.float32)
+    y /= np.linalg.norm(y, axis=1, keepdims=True)
+    y = np.delete(y, [100, 1500], axis=0)  # two target sentences missing
+
+    def scores(a, b, rows, cols):
+        if a == 0 or b == 0:
+            return np.full(cols.shape, -0.1)
+        if (a, b) != (1, 1):
+            return np.full(cols.shape, -1.0)
+        i = np.clip(rows - 1, 0, n - 1)[:, None]
+        j = np.clip(cols - 1, 0, len(y) - 1)
+        return np.einsum("rd,rwd->rw", x[i[:, 0]], y[j])
+
+    path = coarse_to_fine(x, y, bead_types(2), scores, margin=4)
+    beads = beads_of(path)
+    assert ([100], []) in beads and ([1500], []) in beads
+    assert sum(len(s) == 1 and len(t) == 1 for s, t in beads) == n - 2
