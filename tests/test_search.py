@@ -118,3 +118,46 @@ def test_coarse_to_fine_finds_the_diagonal_of_a_long_document():
     beads = beads_of(path)
     assert ([100], []) in beads and ([1500], []) in beads
     assert sum(len(s) == 1 and len(t) == 1 for s, t in beads) == n - 2
+
+
+def brute_force_best(n, m, types, scores):
+    """Exhaustive DP over every cell, one cell at a time: the reference for band_search."""
+    best = {(0, 0): 0.0}
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if (i, j) == (0, 0):
+                continue
+            cands = [best[(i - a, j - b)] + scores(a, b, np.array([i]), np.array([[j]]))[0, 0]
+                     for a, b in types if i - a >= 0 and j - b >= 0]
+            best[(i, j)] = max(cands)
+    return best[(n, m)]
+
+
+def test_band_search_is_optimal_on_random_scores():
+    """Random scores for every bead type and cell, varying skip costs included."""
+    rng = np.random.default_rng(0)
+    types = bead_types(4)
+    for _ in range(150):
+        n, m = (int(x) for x in rng.integers(0, 7, 2))
+        table = {t: rng.normal(size=(n + 2, m + 2)) for t in types}
+
+        def scores(a, b, rows, cols, table=table, n=n, m=m):
+            return table[(a, b)][np.clip(rows, 0, n + 1)[:, None] * np.ones_like(cols), np.clip(cols, 0, m + 1)]
+
+        path = band_search(n, m, types, scores)
+        i = j = 0
+        total = 0.0
+        for a, b in path:
+            i, j = i + a, j + b
+            total += scores(a, b, np.array([i]), np.array([[j]]))[0, 0]
+        assert (i, j) == (n, m)
+        assert total == pytest.approx(brute_force_best(n, m, types, scores))
+
+
+def test_band_from_anchors_keeps_a_long_insertion_reachable():
+    from align.search import band_from_anchors
+
+    # anchors after sentence 3 (target 3) and after sentence 4 (target 12): 8 target sentences in between
+    band = band_from_anchors([(3, 3), (4, 12)], 6, 14, window=2)
+    assert band.lo[3] <= 3 and band.hi[3] >= 11  # the anchor's own row reaches the next anchor
+    assert band.lo[0] == 0 and band.hi[6] == 14

@@ -1,0 +1,211 @@
+"""Sentences in, beads out: the whole alignment pipeline behind one function.
+
+1. Embed every sentence (each distinct text once, cached on disk), and the
+   runs of consecutive sentences the search can use (see ``concat``).
+2. Find a band: exhaustive for short documents, Vecalign's coarse-to-fine
+   block averages for long ones (time and memory linear in length).
+3. Anchor pass (Bertalign's first pass): within the band, keep each source
+   sentence's top-k target sentences and find the best monotone chain of
+   such 1-1 links. Confident links pin the alignment down globally, so a long
+   run of untranslated material cannot drag the local search off course.
+4. Final pass: every bead type up to ``max_size`` in a window around the
+   anchors, scored by :class:`align.similarity.BeadScorer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .beads import Bead
+from .search import Band, band_from_anchors, band_search, bead_types, coarse_to_fine, path_to_beads
+from .similarity import BeadScorer, SimilarityConfig, SpanEmbeddings, span_texts
+
+CONCAT_MODES = ("pairs", "exact", "mean")
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Every setting that changes the output; recorded in the dataset card."""
+
+    max_size: int = 5  # sentences in one bead, both sides together
+    max_side: int = 4  # sentences on one side of a bead
+    top_k: int = 3  # anchor pass: candidate targets per source sentence
+    window: int = 5  # final pass: sentences around the anchor chain
+    exhaustive_cells: int = 250_000  # larger lattices get a coarse-to-fine band first
+    band_margin: int = 12  # coarse-to-fine: cells added on each side of a projected path
+    concat: str = "pairs"  # pairs: embed runs of 2, approximate longer ones; exact: embed all; mean: embed none
+    similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Alignment:
+    beads: list[Bead]
+    n_src: int
+    n_tgt: int
+    config: AlignConfig
+    embedded_texts: int = 0  # texts sent to the encoder (0 with a warm cache or precomputed vectors)
+
+
+def _anchor_scores(E: np.ndarray, F: np.ndarray, k: int):
+    """First-pass scores: cosine for a row's top-k columns inside the band, 0 elsewhere."""
+    n, m = len(E), len(F)
+
+    def scores(a, b, rows, cols):
+        if a == 0 or b == 0:
+            return np.zeros(cols.shape)
+        valid = (rows[:, None] >= 1) & (cols >= 1) & (cols <= m)
+        sims = np.einsum("rd,rwd->rw", E[np.clip(rows - 1, 0, n - 1)], F[np.clip(cols - 1, 0, m - 1)])
+        sims = np.where(valid, sims, -np.inf)
+        kk = min(k, sims.shape[1])
+        thresh = -np.sort(-sims, axis=1)[:, kk - 1 : kk] if kk else np.full((len(rows), 1), np.inf)
+        return np.where(valid & (sims >= thresh), sims, 0.0)
+
+    return scores
+
+
+def anchors(E: np.ndarray, F: np.ndarray, band: Band | None, k: int) -> list[tuple[int, int]]:
+    """States (i, j) right after each 1-1 link of the best top-k chain."""
+    path = band_search(len(E), len(F), [(1, 0), (0, 1), (1, 1)], _anchor_scores(E, F, k), band)
+    out, i, j = [], 0, 0
+    for a, b in path:
+        i, j = i + a, j + b
+        if (a, b) == (1, 1):
+            out.append((i, j))
+    return out
+
+
+def align_embeddings(
+    src: SpanEmbeddings,
+    tgt: SpanEmbeddings,
+    src_texts: Sequence[str],
+    tgt_texts: Sequence[str],
+    config: AlignConfig = AlignConfig(),
+    translations: Sequence[str] | None = None,
+    src_breaks: np.ndarray | None = None,
+    tgt_breaks: np.ndarray | None = None,
+    src_headings: np.ndarray | None = None,
+    tgt_headings: np.ndarray | None = None,
+) -> list[Bead]:
+    """The search, given span embeddings of both documents.
+
+    ``src_breaks[s]`` (optional) forbids a bead side holding both sentences s-1 and s.
+    """
+    n, m = src.n, tgt.n
+    if n == 0 or m == 0:
+        return [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
+    E, F = src.spans[1], tgt.spans[1]
+    band = None
+    if (n + 1) * (m + 1) > config.exhaustive_cells:
+        coarse = coarse_to_fine(E, F, [(1, 0), (0, 1), (1, 1)], _anchor_scores(E, F, config.top_k),
+                                margin=config.band_margin, exhaustive_cells=config.exhaustive_cells)
+        from .search import band_around
+
+        band = band_around(coarse, n, m, config.band_margin)
+    links = anchors(E, F, band, config.top_k)
+    final_band = band_from_anchors(links, n, m, config.window)
+    pair_level = float(np.median([E[i - 1] @ F[j - 1] for i, j in links])) if links else None
+    if band is not None:  # never look outside the coarse band
+        final_band = Band(np.maximum(final_band.lo, band.lo), np.minimum(final_band.hi, band.hi))
+        final_band = Band(np.minimum(final_band.lo, final_band.hi), final_band.hi)
+    scorer = BeadScorer(src, tgt, list(src_texts), list(tgt_texts), config.similarity,
+                        list(translations) if translations is not None else None, pair_level=pair_level,
+                        src_breaks=src_breaks, tgt_breaks=tgt_breaks,
+                        src_headings=src_headings, tgt_headings=tgt_headings)
+    path = band_search(n, m, bead_types(config.max_size, config.max_side), scorer, final_band)
+    beads = []
+    for s, t in path_to_beads(path):
+        score = None
+        if len(s) and len(t):
+            score = float(scorer.pair_scores(len(s), len(t), np.array([s.start]), np.array([t.start]))[0])
+        beads.append(Bead(tuple(s), tuple(t), score))
+    return beads
+
+
+def build_spans(texts: Sequence[str], encoder, config: AlignConfig, precomputed: np.ndarray | None = None) -> SpanEmbeddings:
+    """Sentence and run embeddings for one document, embedding only what ``concat`` asks for."""
+    texts = list(texts)
+    if precomputed is not None:
+        spans = SpanEmbeddings(precomputed, config.max_side)
+    else:
+        spans = SpanEmbeddings(encoder.encode(texts) if texts else np.zeros((0, 384), np.float32), config.max_side)
+        if config.concat != "mean" and encoder is not None:
+            sizes = [2] if config.concat == "pairs" else list(range(2, config.max_side + 1))
+            for k in sizes:
+                runs = span_texts(texts, k)
+                if runs:
+                    spans.set_exact(k, encoder.encode(runs))
+    spans.fill()
+    return spans
+
+
+def align(
+    src_texts: Sequence[str],
+    tgt_texts: Sequence[str],
+    *,
+    encoder=None,
+    config: AlignConfig = AlignConfig(),
+    translations: Sequence[str] | None = None,
+    src_embeddings: np.ndarray | None = None,
+    tgt_embeddings: np.ndarray | None = None,
+    src_breaks: np.ndarray | None = None,
+    tgt_breaks: np.ndarray | None = None,
+    src_headings: np.ndarray | None = None,
+    tgt_headings: np.ndarray | None = None,
+) -> Alignment:
+    """Align two lists of sentences. ``encoder`` is needed unless both embeddings are given."""
+    if config.concat not in CONCAT_MODES:
+        raise ValueError(f"concat must be one of {CONCAT_MODES}")
+    if translations is not None and len(translations) != len(src_texts):
+        raise ValueError(f"{len(translations)} translations for {len(src_texts)} source sentences")
+    before = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
+    src = build_spans(src_texts, encoder, config, src_embeddings)
+    tgt = build_spans(tgt_texts, encoder, config, tgt_embeddings)
+    beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, translations, src_breaks, tgt_breaks,
+                             src_headings, tgt_headings)
+    after = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
+    return Alignment(beads, len(src_texts), len(tgt_texts), config, after - before)
+
+
+def heading_breaks(units) -> np.ndarray:
+    """A heading stands alone on its side of a bead: break before and after each one."""
+    heading = np.array([u.label == "heading" for u in units], dtype=bool)
+    breaks = np.zeros(len(units), dtype=bool)
+    breaks[1:] = heading[1:] | heading[:-1]
+    return breaks
+
+
+@dataclass
+class DocumentAlignment:
+    """An alignment of two segmented documents: beads over their alignable units."""
+
+    src_units: list  # corpus.segment.Sentence, all of them (boilerplate included)
+    tgt_units: list
+    beads: list[Bead]  # ids are unit ids
+    alignment: Alignment
+
+
+def align_documents(src_units, tgt_units, *, encoder=None, config: AlignConfig = AlignConfig(),
+                    translations: Sequence[str] | None = None,
+                    src_embeddings: np.ndarray | None = None,
+                    tgt_embeddings: np.ndarray | None = None) -> DocumentAlignment:
+    """Align the alignable units (text and headings) of two segmented documents.
+
+    ``translations`` and the embeddings, when given, have one row per
+    *alignable* unit. Bead ids are unit ids, so boilerplate ids never appear.
+    """
+    src_keep = [u for u in src_units if u.alignable]
+    tgt_keep = [u for u in tgt_units if u.alignable]
+    result = align([u.text for u in src_keep], [u.text for u in tgt_keep], encoder=encoder, config=config,
+                   translations=translations, src_embeddings=src_embeddings, tgt_embeddings=tgt_embeddings,
+                   src_breaks=heading_breaks(src_keep), tgt_breaks=heading_breaks(tgt_keep),
+                   src_headings=np.array([u.label == "heading" for u in src_keep], dtype=bool),
+                   tgt_headings=np.array([u.label == "heading" for u in tgt_keep], dtype=bool))
+    beads = [Bead(tuple(src_keep[i].id for i in b.src), tuple(tgt_keep[j].id for j in b.tgt), b.score)
+             for b in result.beads]
+    return DocumentAlignment(list(src_units), list(tgt_units), beads, result)

@@ -1,0 +1,77 @@
+"""On-disk caches for embeddings and translations, keyed by model signature and text.
+
+One SQLite file per kind under ``$DIPTYCH_CACHE`` (default
+``$XDG_CACHE_HOME/diptych`` or ``~/.cache/diptych``). The key is a hash of the
+model's signature and the exact text, so a second run on the same text
+computes nothing, a changed sentence is computed afresh, and two models never
+share entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("DIPTYCH_CACHE"):
+        return Path(os.environ["DIPTYCH_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "diptych"
+
+
+def _key(signature: str, text: str) -> str:
+    return hashlib.sha256(f"{signature}\x00{text}".encode("utf-8")).hexdigest()
+
+
+class _Store:
+    def __init__(self, path: Path, table: str):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.table = path, table
+        self.db = sqlite3.connect(path, timeout=60)
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+
+    def get_many(self, keys: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            q = f"SELECT key, value FROM {self.table} WHERE key IN ({','.join('?' * len(part))})"
+            out.update(self.db.execute(q, part).fetchall())
+        return out
+
+    def put_many(self, items: list[tuple[str, bytes]]) -> None:
+        with self.db:
+            self.db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", items)
+
+
+class EmbeddingCache:
+    """Vectors by (encoder signature, text)."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None):
+        self.store = _Store(Path(directory or default_cache_dir()) / "embeddings.sqlite", "embeddings")
+
+    def get(self, signature: str, texts: list[str]) -> dict[str, np.ndarray]:
+        keys = {_key(signature, t): t for t in texts}
+        found = self.store.get_many(list(keys))
+        return {keys[k]: np.frombuffer(v, dtype=np.float32) for k, v in found.items()}
+
+    def put(self, signature: str, vectors: dict[str, np.ndarray]) -> None:
+        self.store.put_many([(_key(signature, t), np.asarray(v, np.float32).tobytes()) for t, v in vectors.items()])
+
+
+class TranslationCache:
+    """Translations by (translator signature with language pair, text)."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None):
+        self.store = _Store(Path(directory or default_cache_dir()) / "translations.sqlite", "translations")
+
+    def get(self, signature: str, texts: list[str]) -> dict[str, str]:
+        keys = {_key(signature, t): t for t in texts}
+        return {keys[k]: v.decode("utf-8") for k, v in self.store.get_many(list(keys)).items()}
+
+    def put(self, signature: str, translations: dict[str, str]) -> None:
+        self.store.put_many([(_key(signature, s), t.encode("utf-8")) for s, t in translations.items()])

