@@ -34,7 +34,7 @@ class AlignConfig:
     max_side: int = 4  # sentences on one side of a bead
     top_k: int = 3  # anchor pass: candidate targets per source sentence
     window: int = 5  # final pass: sentences around the anchor chain
-    exhaustive_cells: int = 250_000  # larger lattices get a coarse-to-fine band first
+    exhaustive_cells: int = 1_000_000  # larger lattices get a coarse-to-fine band first
     band_margin: int = 12  # coarse-to-fine: cells added on each side of a projected path
     concat: str = "pairs"  # pairs: embed runs of 2, approximate longer ones; exact: embed all; mean: embed none
     similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
@@ -59,11 +59,15 @@ def _anchor_scores(E: np.ndarray, F: np.ndarray, k: int):
     def scores(a, b, rows, cols):
         if a == 0 or b == 0:
             return np.zeros(cols.shape)
-        valid = (rows[:, None] >= 1) & (cols >= 1) & (cols <= m)
-        sims = np.einsum("rd,rwd->rw", E[np.clip(rows - 1, 0, n - 1)], F[np.clip(cols - 1, 0, m - 1)])
-        sims = np.where(valid, sims, -np.inf)
+        sims = np.full(cols.shape, -np.inf)
+        valid = (rows[:, None] >= 1) & (rows[:, None] <= n) & (cols >= 1) & (cols <= m)
+        r, w = np.nonzero(valid)
+        if len(r):
+            sims[r, w] = np.einsum("kd,kd->k", E[rows[r] - 1], F[cols[r, w] - 1])
         kk = min(k, sims.shape[1])
-        thresh = -np.sort(-sims, axis=1)[:, kk - 1 : kk] if kk else np.full((len(rows), 1), np.inf)
+        if kk == 0:
+            return np.zeros(cols.shape)
+        thresh = np.partition(sims, sims.shape[1] - kk, axis=1)[:, sims.shape[1] - kk][:, None]
         return np.where(valid & (sims >= thresh), sims, 0.0)
 
     return scores
@@ -116,7 +120,7 @@ def align_embeddings(
     scorer = BeadScorer(src, tgt, list(src_texts), list(tgt_texts), config.similarity,
                         list(translations) if translations is not None else None, pair_level=pair_level,
                         src_breaks=src_breaks, tgt_breaks=tgt_breaks,
-                        src_headings=src_headings, tgt_headings=tgt_headings)
+                        src_headings=src_headings, tgt_headings=tgt_headings, band=band)
     path = band_search(n, m, bead_types(config.max_size, config.max_side), scorer, final_band)
     beads = []
     for s, t in path_to_beads(path):

@@ -62,7 +62,7 @@ def band_search(
     types: list[tuple[int, int]],
     scores: BeadScores,
     band: Band | None = None,
-    chunk: int = 256,
+    chunk: int | None = None,
 ) -> list[tuple[int, int]]:
     """Best path from (0, 0) to (n, m) as the list of bead types taken, in order.
 
@@ -77,8 +77,8 @@ def band_search(
     if (0, 1) not in types or (1, 0) not in types:
         raise ValueError("bead types must include 1-0 and 0-1")
     W = band.width
-    cols_all = lo[:, None] + np.arange(W)[None, :]  # (n+1, W)
-    valid_all = cols_all <= hi[:, None]
+    chunk = chunk or max(8, min(256, 32768 // W))  # rows scored at once: bounds the callbacks' memory
+    offsets = np.arange(W)
     D = np.full((n + 1, W), NEG)
     ptr = np.full((n + 1, W), -1, dtype=np.int8)
     two_sided = [(t, ab) for t, ab in enumerate(types) if ab[0] > 0]
@@ -87,17 +87,19 @@ def band_search(
     cache: dict[tuple[int, int], np.ndarray] = {}
     cache_start = -1
     for i in range(n + 1):
-        if i >= cache_start + chunk or cache_start < 0:
+        if cache_start < 0 or i >= cache_start + chunk:
             cache_start = i
             rows = np.arange(i, min(n, i + chunk - 1) + 1)
+            chunk_cols = lo[rows][:, None] + offsets[None, :]  # (R, W); cells past hi are ignored
+            chunk_valid = chunk_cols <= hi[rows][:, None]
             cache = {}
             for a, b in types:
                 if a > 0:
-                    cache[(a, b)] = np.asarray(scores(a, b, rows, cols_all[rows]), dtype=np.float64)
-            s01 = np.asarray(scores(0, 1, rows, cols_all[rows]), dtype=np.float64)
+                    cache[(a, b)] = np.asarray(scores(a, b, rows, chunk_cols), dtype=np.float64)
+            s01 = np.asarray(scores(0, 1, rows, chunk_cols), dtype=np.float64)
         r = i - cache_start
-        cols = cols_all[i]
-        valid = valid_all[i]
+        cols = chunk_cols[r]
+        valid = chunk_valid[r]
         best = np.full(W, NEG)
         arg = np.full(W, -1, dtype=np.int8)
         if i == 0:
@@ -215,25 +217,22 @@ def span_sums(x: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros((1, x.shape[1]), dtype=np.float64), np.cumsum(x, axis=0, dtype=np.float64)])
 
 
-def mean_vector_scores(x: np.ndarray, y: np.ndarray, skip: float) -> BeadScores:
-    """Cosine of span-mean vectors minus the documents' background cosine; used on coarse levels."""
-    cx, cy = span_sums(x), span_sums(y)
+def block_scores(x: np.ndarray, y: np.ndarray, skip: float) -> BeadScores:
+    """1-1 scores of coarse blocks: cosine of block means minus the background cosine."""
     n, m = len(x), len(y)
     rng = np.random.default_rng(0)
-    k = min(n, m, 64)
+    k = min(n, m, 256)
     background = float((x[rng.choice(n, k, replace=False)] @ y[rng.choice(m, k, replace=False)].T).mean()) if k else 0.0
 
     def scores(a: int, b: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         if a == 0 or b == 0:
             return np.full(cols.shape, skip)
-        i0 = np.clip(rows - a, 0, n)
-        i1 = np.clip(rows, 0, n)
-        j0, j1 = np.clip(cols - b, 0, m), np.clip(cols, 0, m)
-        u = cx[i1] - cx[i0]
-        v = cy[j1] - cy[j0]
-        u /= np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-9)
-        v /= np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
-        return np.einsum("rd,rwd->rw", u, v) - background
+        out = np.full(cols.shape, NEG)
+        ok = (rows >= 1)[:, None] & (cols >= 1) & (cols <= m)
+        r, w = np.nonzero(ok)
+        if len(r):
+            out[r, w] = np.einsum("kd,kd->k", x[rows[r] - 1], y[cols[r, w] - 1]) - background
+        return out
 
     return scores
 
@@ -262,10 +261,10 @@ def coarse_to_fine(
         levels.append((downsample(levels[-1][0], factor), downsample(levels[-1][1], factor)))
     if len(levels) == 1:
         return band_search(n, m, types, scores)
-    coarse_types = [(1, 0), (0, 1), (1, 1), (1, 2), (2, 1)]
+    coarse_types = [(1, 0), (0, 1), (1, 1)]
     path: list[tuple[int, int]] | None = None
     for level in range(len(levels) - 1, 0, -1):
         xl, yl = levels[level]
         band = None if path is None else band_around(path, len(xl), len(yl), margin, factor)
-        path = band_search(len(xl), len(yl), coarse_types, mean_vector_scores(xl, yl, coarse_skip), band)
+        path = band_search(len(xl), len(yl), coarse_types, block_scores(xl, yl, coarse_skip), band)
     return band_search(n, m, types, scores, band_around(path, n, m, margin, factor))

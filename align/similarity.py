@@ -151,6 +151,7 @@ class BeadScorer:
         tgt_breaks: np.ndarray | None = None,
         src_headings: np.ndarray | None = None,
         tgt_headings: np.ndarray | None = None,
+        band=None,
     ):
         self.src, self.tgt, self.cfg = src, tgt, config
         self.n, self.m = src.n, tgt.n
@@ -161,6 +162,7 @@ class BeadScorer:
         self.median = float(np.median(lengths)) if lengths else 1.0
         self.rng = np.random.default_rng(seed)
         self._stats: dict[tuple[str, int, int], tuple[float, float]] = {}
+        self.band = band  # where the search looks; best matches are sought there only (linear time)
         # headings pair with headings (or nothing), never with body sentences
         self.src_headings, self.tgt_headings = src_headings, tgt_headings
         # breaks[s]: no bead side may hold both sentence s-1 and s (a heading's edges)
@@ -218,16 +220,30 @@ class BeadScorer:
         return (1 + beta**2) * p * r / np.maximum(beta**2 * p + r, 1e-9)
 
     def _best_z(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each sentence's best 1-1 cosine z-score against the other document (chunked, O(n m))."""
+        """Each sentence's best 1-1 cosine z-score against the other document, within the band."""
         if not hasattr(self, "_bz"):
             mu, sd = self._stat("cos", 1, 1)
             E, F = self.src.spans[1], self.tgt.spans[1]
             bs = np.full(self.n, -np.inf)
             bt = np.full(self.m, -np.inf)
-            for k in range(0, self.n, 1024):
-                sims = E[k : k + 1024] @ F.T
-                bs[k : k + 1024] = sims.max(1)
-                bt = np.maximum(bt, sims.max(0))
+            for k in range(0, self.n, 512):
+                rows = np.arange(k, min(self.n, k + 512))
+                if self.band is None:
+                    sims = E[rows] @ F.T
+                    bs[rows] = sims.max(1)
+                    bt = np.maximum(bt, sims.max(0))
+                    continue
+                # sentence i (0-based) may pair with target j where state i+1 reaches column j+1
+                lo, hi = self.band.lo[rows + 1] - 1, self.band.hi[rows + 1] - 1
+                lo = np.maximum(lo, 0)
+                width = int((hi - lo).max()) + 1 if len(rows) else 0
+                cols = lo[:, None] + np.arange(max(width, 1))[None, :]
+                ok = (cols <= hi[:, None]) & (cols < self.m)
+                r, w = np.nonzero(ok)
+                vals = np.full(cols.shape, -np.inf)
+                vals[r, w] = np.einsum("kd,kd->k", E[rows[r]], F[cols[r, w]])
+                bs[rows] = vals.max(1)
+                np.maximum.at(bt, cols[r, w], vals[r, w])
             self._bz = ((bs - mu) / sd, (bt - mu) / sd)
         return self._bz
 
