@@ -170,6 +170,8 @@ def align(
     before = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
     src = build_spans(src_texts, encoder, config, src_embeddings)
     tgt = build_spans(tgt_texts, encoder, config, tgt_embeddings)
+    if translations is not None and encoder is not None and config.similarity.mt_fusion:
+        src = src.fused(build_spans(translations, encoder, config), config.similarity.mt_fusion)
     beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, translations, src_breaks, tgt_breaks,
                              src_headings, tgt_headings)
     after = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0

@@ -24,6 +24,16 @@ def default_cache_dir() -> Path:
     return Path(base) / "diptych"
 
 
+def model_fingerprint(arg: str) -> str:
+    """Part of a model's cache signature: for a local folder, every file's name, size and
+    modification time, so a model retrained or re-saved in place gets a new key; "hub" for a hub id."""
+    p = Path(arg)
+    if not p.is_dir():
+        return "hub"
+    stats = sorted((str(f.relative_to(p)), f.stat().st_size, f.stat().st_mtime_ns) for f in p.rglob("*") if f.is_file())
+    return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
+
+
 def _key(signature: str, text: str) -> str:
     return hashlib.sha256(f"{signature}\x00{text}".encode("utf-8")).hexdigest()
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .cache import EmbeddingCache
+from .cache import EmbeddingCache, model_fingerprint
 
 
 class Encoder(Protocol):
@@ -74,28 +74,16 @@ class SentenceTransformersEncoder:
         self.spec = f"sentence-transformers:{arg}"
         import sentence_transformers
 
-        self.signature = f"sentence-transformers=={sentence_transformers.__version__}/{arg}/{_model_fingerprint(arg)}"
+        self.signature = f"sentence-transformers=={sentence_transformers.__version__}/{arg}/{model_fingerprint(arg)}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
-            dim = self.model.get_sentence_embedding_dimension() or 0
+            get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            dim = get_dim() or 0
             return np.zeros((0, dim), dtype=np.float32)
         x = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                               normalize_embeddings=True, show_progress_bar=False)
         return _normalise(x)
-
-
-def _model_fingerprint(arg: str) -> str:
-    """For a local model folder, the size and mtime of its files: a retrained model is a new cache key."""
-    from pathlib import Path
-
-    p = Path(arg)
-    if not p.is_dir():
-        return "hub"
-    stats = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in p.rglob("*") if f.is_file())
-    import hashlib
-
-    return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 ENCODERS: dict[str, Callable[[str | None], Encoder]] = {
@@ -158,5 +146,5 @@ class CachingEncoder:
             if bar:
                 bar.close()
         if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
+            return self.encoder.encode([])
         return np.stack([self._memo[t] for t in texts])

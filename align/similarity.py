@@ -15,10 +15,12 @@ across documents, encoders and language pairs:
    Text+Berg); the margin alone then makes junk lines look as good as
    skipping them. The z-score says how far above chance a pair is, whatever
    the encoder's range.
-3. Machine translation, when the source was translated: a character n-gram
-   F-score (chrF's beta = 2, over hashed 1- to 6-grams of the folded text)
-   between the translated source span and the target span, as a z-score
-   against random pairs too.
+3. Machine translation, when the source was translated: the translation is
+   embedded like the source and mixed into the source side's vectors
+   (``mt_fusion``), so similarity is partly measured within one language;
+   optionally also a character n-gram F-score (chrF's beta = 2, over hashed
+   1- to 6-grams of the folded text) between the translated source span and
+   the target span, as a z-score against random pairs (``mt_weight``).
 4. Anchors that survive translation: the numbers in each span (after folding
    Persian and Arabic digits); a bead whose sides both carry numbers gains
    when they agree and loses when they do not.
@@ -51,7 +53,8 @@ class SimilarityConfig:
     z_weight: float = 0.02  # weight of the calibrated cosine z-score
     z_threshold: float = 3.5  # z below which a pair counts as chance
     length_penalty: bool = True  # multiply by log2(1 + min/max) of span lengths
-    mt_weight: float = 0.01  # weight of the chrF z-score (only with translations)
+    mt_fusion: float = 0.3  # weight of the translation's embedding mixed into the source side (with translations)
+    mt_weight: float = 0.0  # weight of the chrF z-score (with translations); off: it did not help on dev
     mt_threshold: float = 3.0
     number_weight: float = 0.0  # weight of the number-anchor agreement
     calibrate: bool = True  # rescale skip and z by this document pair's translation-vs-chance gap
@@ -82,6 +85,14 @@ class SpanEmbeddings:
     def set_exact(self, k: int, vectors: np.ndarray) -> None:
         self.spans[k] = _normalise(vectors)
         self.exact.add(k)
+
+    def fused(self, other: SpanEmbeddings, weight: float) -> SpanEmbeddings:
+        """(1 - weight) x these runs + weight x the same runs of ``other`` (e.g. their translation), renormalised."""
+        out = SpanEmbeddings(self.spans[1], self.max_side)
+        for k, vecs in self.spans.items():
+            out.spans[k] = _normalise((1 - weight) * vecs + weight * other.spans[k])
+        out.exact = set(self.exact)
+        return out
 
     def fill(self) -> None:
         """Approximate missing sizes: from two overlapping exact pairs where pairs are

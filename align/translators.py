@@ -16,7 +16,6 @@ pair and text. Both model paths need the ``mt`` extra (torch, transformers).
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
@@ -28,7 +27,7 @@ from typing import Protocol
 from corpus.documents import read_text
 from corpus.errors import CorpusError
 
-from .cache import TranslationCache
+from .cache import TranslationCache, model_fingerprint
 
 
 class Translator(Protocol):
@@ -49,14 +48,6 @@ def model_code(lang: str, scheme: str) -> str:
     if not row or scheme not in row:
         raise ValueError(f"no {scheme} code for language {lang!r}; add it to align/resources/langcodes.toml")
     return row[scheme]
-
-
-def _fingerprint(path: str) -> str:
-    p = Path(path)
-    if not p.is_dir():
-        return "hub"
-    stats = sorted((str(f.relative_to(p)), f.stat().st_size) for f in p.rglob("*") if f.is_file())
-    return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 class _Conventions:
@@ -124,7 +115,7 @@ class TransformersTranslator:
         self.conv = _Conventions(self.tokenizer)
         self.batch_size, self.num_beams, self.max_new_tokens = batch_size, num_beams, max_new_tokens
         self.spec = f"transformers:{arg}"
-        self.signature = (f"transformers=={transformers.__version__}/{arg}/{_fingerprint(arg)}/"
+        self.signature = (f"transformers=={transformers.__version__}/{arg}/{model_fingerprint(arg)}/"
                           f"beams={num_beams}/max_new_tokens={max_new_tokens}")
 
     def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:
@@ -162,7 +153,7 @@ class CTranslate2Translator:
         self.conv = _Conventions(self.tokenizer)
         self.batch_size, self.beam_size, self.max_len = batch_size, beam_size, max_decoding_length
         self.spec = f"ctranslate2:{arg}"
-        self.signature = (f"ctranslate2=={ctranslate2.__version__}/{arg}/{_fingerprint(arg)}/"
+        self.signature = (f"ctranslate2=={ctranslate2.__version__}/{arg}/{model_fingerprint(arg)}/"
                           f"beam={beam_size}/max_len={max_decoding_length}")
 
     def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:

@@ -122,7 +122,7 @@ def cmd_align(args: argparse.Namespace) -> int:
     src_emb = _load_embeddings(args.src_embeddings, n_src, "source")
     tgt_emb = _load_embeddings(args.tgt_embeddings, n_tgt, "target")
     sim = SimilarityConfig(skip=args.skip, z_weight=args.z_weight, z_threshold=args.z_threshold,
-                           mt_weight=args.mt_weight, number_weight=args.number_weight)
+                           mt_weight=args.mt_weight, mt_fusion=args.mt_fusion, number_weight=args.number_weight)
     config = AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
                          top_k=args.top_k, window=args.window, concat=args.concat, similarity=sim)
     encoder = None
@@ -263,7 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--skip", type=float, default=sc.skip, help=f"score of leaving a median-length sentence unaligned (default {sc.skip})")
     a.add_argument("--z-weight", type=float, default=sc.z_weight, help=f"weight of the calibrated similarity z-score (default {sc.z_weight})")
     a.add_argument("--z-threshold", type=float, default=sc.z_threshold, help=f"z-score counted as chance (default {sc.z_threshold})")
-    a.add_argument("--mt-weight", type=float, default=sc.mt_weight, help=f"weight of the MT chrF z-score (default {sc.mt_weight})")
+    a.add_argument("--mt-fusion", type=float, default=sc.mt_fusion, help="with translations: weight of the translation's "
+                   f"embedding mixed into the source side (default {sc.mt_fusion}; needs an encoder)")
+    a.add_argument("--mt-weight", type=float, default=sc.mt_weight, help=f"with translations: weight of the chrF z-score (default {sc.mt_weight})")
     a.add_argument("--number-weight", type=float, default=sc.number_weight, help=f"weight of number agreement (default {sc.number_weight})")
     a.add_argument("-o", "--output", type=Path, help="write here (atomically) instead of standard output")
     a.add_argument("--format", choices=("beads", "jsonl", "tsv"), default="beads",

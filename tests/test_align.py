@@ -158,6 +158,14 @@ def test_textberg_dev_through_the_cli(tmp_path, capsys):
     again = align(*lines, encoder=enc)
     assert again.embedded_texts == 0
     assert [b.key for b in again.beads] == [b.key for b in beads]
+    # Google's translations of dev.de into French, line-parallel (Bleualign's convention), add evidence
+    mt = shared("benchmarks/textberg-dev/dev.google.fr")
+    with_mt = tmp_path / "dev.mt.beads"
+    assert main(["align", str(de), str(fr), "--src-lang", "de", "--tgt-lang", "fr", "--presegmented",
+                 "--translations", str(mt), "-o", str(with_mt), "--quiet"]) == 0
+    gold_beads = read_beads(gold)
+    assert (score_alignments([gold_beads], [read_beads(with_mt)]).f1_strict
+            > score_alignments([gold_beads], [beads]).f1_strict)
 
 
 def test_align_cli_formats_and_errors(tmp_path, capsys):
