@@ -134,10 +134,12 @@ def align_embeddings(
 def build_spans(texts: Sequence[str], encoder, config: AlignConfig, precomputed: np.ndarray | None = None) -> SpanEmbeddings:
     """Sentence and run embeddings for one document, embedding only what ``concat`` asks for."""
     texts = list(texts)
+    lengths = np.array([len(t) for t in texts], dtype=np.float64)
     if precomputed is not None:
-        spans = SpanEmbeddings(precomputed, config.max_side)
+        spans = SpanEmbeddings(precomputed, config.max_side, lengths)
     else:
-        spans = SpanEmbeddings(encoder.encode(texts) if texts else np.zeros((0, 384), np.float32), config.max_side)
+        vectors = encoder.encode(texts) if texts else np.zeros((0, 384), np.float32)
+        spans = SpanEmbeddings(vectors, config.max_side, lengths)
         if config.concat != "mean" and encoder is not None:
             sizes = [2] if config.concat == "pairs" else list(range(2, config.max_side + 1))
             for k in sizes:

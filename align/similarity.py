@@ -77,10 +77,12 @@ class SpanEmbeddings:
     are approximated from shorter ones (see :meth:`fill`).
     """
 
-    def __init__(self, sentences: np.ndarray, max_side: int):
+    def __init__(self, sentences: np.ndarray, max_side: int, lengths: np.ndarray | None = None):
         self.n, self.max_side = len(sentences), max_side
         self.spans: dict[int, np.ndarray] = {1: _normalise(sentences)}
         self.exact: set[int] = {1}
+        # characters per sentence: e5 mean-pools over tokens, so longer parts weigh more in a run
+        self.lengths = np.ones(self.n) if lengths is None else np.maximum(np.asarray(lengths, dtype=np.float64), 1.0)
 
     def set_exact(self, k: int, vectors: np.ndarray) -> None:
         self.spans[k] = _normalise(vectors)
@@ -88,27 +90,29 @@ class SpanEmbeddings:
 
     def fused(self, other: SpanEmbeddings, weight: float) -> SpanEmbeddings:
         """(1 - weight) x these runs + weight x the same runs of ``other`` (e.g. their translation), renormalised."""
-        out = SpanEmbeddings(self.spans[1], self.max_side)
+        out = SpanEmbeddings(self.spans[1], self.max_side, self.lengths)
         for k, vecs in self.spans.items():
             out.spans[k] = _normalise((1 - weight) * vecs + weight * other.spans[k])
         out.exact = set(self.exact)
         return out
 
     def fill(self) -> None:
-        """Approximate missing sizes: from two overlapping exact pairs where pairs are
-        exact (their context survives), else from the mean of the sentence vectors."""
+        """Approximate the sizes nobody embedded, as length-weighted sums: of every
+        overlapping exact pair in the run where pairs are exact (they keep some of
+        the context between sentences), else of the sentence vectors."""
         ones = self.spans[1].astype(np.float64)
-        csum = np.concatenate([np.zeros((1, ones.shape[1])), np.cumsum(ones, axis=0)])
+        w = self.lengths
         for k in range(2, self.max_side + 1):
             if k in self.spans:
                 continue
             count = max(self.n - k + 1, 0)
-            if 2 in self.exact and k > 2 and count:
-                pairs = self.spans[2]
-                starts = np.arange(count)
-                self.spans[k] = _normalise(pairs[starts] + pairs[starts + k - 2])
+            starts = np.arange(count)
+            if 2 in self.exact and k > 2:
+                pairs = self.spans[2].astype(np.float64)
+                total = sum(pairs[starts + t] * (w[starts + t] + w[starts + t + 1])[:, None] for t in range(k - 1))
             else:
-                self.spans[k] = _normalise(csum[k:] - csum[:-k]) if count else np.zeros((0, ones.shape[1]), np.float32)
+                total = sum(ones[starts + t] * w[starts + t][:, None] for t in range(k))
+            self.spans[k] = _normalise(total) if count else np.zeros((0, ones.shape[1]), np.float32)
 
 
 def span_texts(sentences: list[str], k: int, sep: str = " ") -> list[str]:
