@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .beads import Bead
-from .search import Band, band_from_anchors, band_search, bead_types, coarse_to_fine, path_to_beads
+from .search import Band, band_from_anchors, band_search, bead_types, coarse_band, path_to_beads
 from .similarity import BeadScorer, SimilarityConfig, SpanEmbeddings, span_texts
 
 CONCAT_MODES = ("pairs", "exact", "mean")
@@ -104,13 +104,7 @@ def align_embeddings(
     if n == 0 or m == 0:
         return [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
     E, F = src.spans[1], tgt.spans[1]
-    band = None
-    if (n + 1) * (m + 1) > config.exhaustive_cells:
-        coarse = coarse_to_fine(E, F, [(1, 0), (0, 1), (1, 1)], _anchor_scores(E, F, config.top_k),
-                                margin=config.band_margin, exhaustive_cells=config.exhaustive_cells)
-        from .search import band_around
-
-        band = band_around(coarse, n, m, config.band_margin)
+    band = coarse_band(E, F, margin=config.band_margin, exhaustive_cells=config.exhaustive_cells)
     links = anchors(E, F, band, config.top_k)
     final_band = band_from_anchors(links, n, m, config.window)
     pair_level = float(np.median([E[i - 1] @ F[j - 1] for i, j in links])) if links else None

@@ -3,7 +3,7 @@
 The core (:func:`band_search`) finds the highest-scoring sequence of beads
 through the lattice of (source sentences used, target sentences used), but
 only inside a band of allowed cells: its time and memory are O(cells in band).
-:func:`coarse_to_fine` builds that band the way Vecalign does: align block
+:func:`coarse_band` builds that band the way Vecalign does: align block
 averages of the embeddings at a coarse resolution (exhaustively, when small),
 project the path one level down, widen it by a margin, align again there, and
 so on to the sentences. Every level costs O(length x band width), so the whole
@@ -212,11 +212,6 @@ def downsample(x: np.ndarray, factor: int) -> np.ndarray:
     return blocks / np.maximum(norms, 1e-9)
 
 
-def span_sums(x: np.ndarray) -> np.ndarray:
-    """Prefix sums, so that the (unnormalised) sum of rows [i0, i) is ``c[i] - c[i0]``."""
-    return np.concatenate([np.zeros((1, x.shape[1]), dtype=np.float64), np.cumsum(x, axis=0, dtype=np.float64)])
-
-
 def block_scores(x: np.ndarray, y: np.ndarray, skip: float) -> BeadScores:
     """1-1 scores of coarse blocks: cosine of block means minus the background cosine."""
     n, m = len(x), len(y)
@@ -237,34 +232,38 @@ def block_scores(x: np.ndarray, y: np.ndarray, skip: float) -> BeadScores:
     return scores
 
 
-def coarse_to_fine(
+def coarse_band(
     x: np.ndarray,
     y: np.ndarray,
-    types: list[tuple[int, int]],
-    scores: BeadScores,
     *,
     margin: int = 8,
     factor: int = 2,
     exhaustive_cells: int = 160_000,
     coarse_skip: float = -0.05,
-) -> list[tuple[int, int]]:
-    """Best path at sentence level, searched in a band found on block averages of ``x`` and ``y``.
-
-    ``x`` and ``y`` are sentence embeddings (rows L2-normalised) used only to
-    find the band; ``scores`` scores beads at the sentence level. Documents
-    whose full lattice has at most ``exhaustive_cells`` cells are searched
-    exhaustively.
-    """
-    n, m = len(x), len(y)
+) -> Band | None:
+    """The sentence-level band found on block averages of ``x`` and ``y`` (rows
+    L2-normalised sentence embeddings), or None when the full lattice has at
+    most ``exhaustive_cells`` cells and can be searched whole."""
     levels = [(x, y)]
     while (len(levels[-1][0]) + 1) * (len(levels[-1][1]) + 1) > exhaustive_cells and min(map(len, levels[-1])) > 1:
         levels.append((downsample(levels[-1][0], factor), downsample(levels[-1][1], factor)))
     if len(levels) == 1:
-        return band_search(n, m, types, scores)
+        return None
     coarse_types = [(1, 0), (0, 1), (1, 1)]
     path: list[tuple[int, int]] | None = None
     for level in range(len(levels) - 1, 0, -1):
         xl, yl = levels[level]
         band = None if path is None else band_around(path, len(xl), len(yl), margin, factor)
         path = band_search(len(xl), len(yl), coarse_types, block_scores(xl, yl, coarse_skip), band)
-    return band_search(n, m, types, scores, band_around(path, n, m, margin, factor))
+    return band_around(path, len(x), len(y), margin, factor)
+
+
+def coarse_to_fine(
+    x: np.ndarray,
+    y: np.ndarray,
+    types: list[tuple[int, int]],
+    scores: BeadScores,
+    **band_options,
+) -> list[tuple[int, int]]:
+    """Best sentence-level path, searched inside :func:`coarse_band` (see there for options)."""
+    return band_search(len(x), len(y), types, scores, coarse_band(x, y, **band_options))

@@ -59,8 +59,6 @@ class SimilarityConfig:
     number_weight: float = 0.0  # weight of the number-anchor agreement
     calibrate: bool = True  # rescale skip and z by this document pair's translation-vs-chance gap
     skip_by_match: tuple[float, float] | None = (1.0, 4.0)  # (z_lo, z_hi): skip cost grows with the sentence's best match z
-    member_weight: float = 0.0  # penalty per unit of z a member sentence falls short of member_threshold
-    member_threshold: float = 2.0  # z a sentence in a many-sentence bead needs against the other side
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -294,15 +292,6 @@ class BeadScorer:
             sx, sy = x.sum(-1), y.sum(-1)
             dice = 2 * np.minimum(x, y).sum(-1) / np.maximum(sx + sy, 1e-9)
             score += np.where((sx > 0) & (sy > 0), cfg.number_weight * (dice - 0.5), 0.0)
-        if cfg.member_weight and a + b > 2:
-            for k in range(a):
-                mu, sd = self._stat("cos", 1, b)
-                z = (np.einsum("kd,kd->k", self.src.spans[1][i0 + k], v) - mu) / sd
-                score -= cfg.member_weight * np.maximum(0.0, cfg.member_threshold - z)
-            for k in range(b):
-                mu, sd = self._stat("cos", a, 1)
-                z = (np.einsum("kd,kd->k", u, self.tgt.spans[1][j0 + k]) - mu) / sd
-                score -= cfg.member_weight * np.maximum(0.0, cfg.member_threshold - z)
         if self.src_headings is not None and self.tgt_headings is not None:
             score = np.where(self.src_headings[i0] != self.tgt_headings[j0], -np.inf, score)
         if self.src_breaks is not None and a > 1:  # crossing breaks between i0+1 .. i1-1

@@ -193,3 +193,24 @@ def test_align_cli_formats_and_errors(tmp_path, capsys):
     assert "expected one row per source sentence (27 rows)" in capsys.readouterr().err
     assert main([*args, "--encoder", "nope"]) == 2
     assert "unknown encoder 'nope'" in capsys.readouterr().err
+
+
+def test_number_anchors_reward_agreeing_figures():
+    from align.similarity import BeadScorer, SimilarityConfig, SpanEmbeddings
+
+    rng = np.random.default_rng(0)
+    src = ["Es gab 144 Tote.", "Das Wetter war gut.", "Am 22. März."]
+    tgt = ["Il y a eu 144 morts.", "Il y a eu 143 morts.", "Le 22 mars."]
+    vec = rng.normal(size=(3, 8)).astype(np.float32)
+    spans = lambda texts: SpanEmbeddings(vec, 2, np.array([len(t) for t in texts]))  # noqa: E731
+    s, t = spans(src), spans(tgt)
+    for sp in (s, t):
+        sp.fill()
+    plain = BeadScorer(s, t, src, tgt, SimilarityConfig(number_weight=0.0))
+    anchored = BeadScorer(s, t, src, tgt, SimilarityConfig(number_weight=0.5))
+    i0, j0 = np.array([0, 0]), np.array([0, 1])  # "144" against "144", then against "143"
+    gain = anchored.pair_scores(1, 1, i0, j0) - plain.pair_scores(1, 1, i0, j0)
+    assert gain[0] > 0 > gain[1]
+    # a sentence without numbers is neither helped nor hurt
+    assert anchored.pair_scores(1, 1, np.array([1]), np.array([0]))[0] == pytest.approx(
+        plain.pair_scores(1, 1, np.array([1]), np.array([0]))[0])
