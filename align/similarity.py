@@ -50,7 +50,7 @@ class SimilarityConfig:
     skip: float = -0.1  # score of leaving one median-length sentence unaligned
     skip_by_length: bool = True  # scale the skip score by sentence length / median (capped at 1)
     margin: bool = True  # local neighbour margin on the cosine
-    z_weight: float = 0.02  # weight of the calibrated cosine z-score
+    z_weight: float = 0.03  # weight of the calibrated cosine z-score
     z_threshold: float = 3.5  # z below which a pair counts as chance
     length_penalty: bool = True  # multiply by log2(1 + min/max) of span lengths
     mt_fusion: float = 0.3  # weight of the translation's embedding mixed into the source side (with translations)
