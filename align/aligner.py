@@ -91,14 +91,12 @@ def align_embeddings(
     tgt_texts: Sequence[str],
     config: AlignConfig = AlignConfig(),
     translations: Sequence[str] | None = None,
-    src_breaks: np.ndarray | None = None,
-    tgt_breaks: np.ndarray | None = None,
     src_headings: np.ndarray | None = None,
     tgt_headings: np.ndarray | None = None,
 ) -> list[Bead]:
     """The search, given span embeddings of both documents.
 
-    ``src_breaks[s]`` (optional) forbids a bead side holding both sentences s-1 and s.
+    ``src_headings[s]`` (optional) marks headings: they pair only with headings and stand alone.
     """
     n, m = src.n, tgt.n
     if n == 0 or m == 0:
@@ -113,7 +111,6 @@ def align_embeddings(
         final_band = Band(np.minimum(final_band.lo, final_band.hi), final_band.hi)
     scorer = BeadScorer(src, tgt, list(src_texts), list(tgt_texts), config.similarity,
                         list(translations) if translations is not None else None, pair_level=pair_level,
-                        src_breaks=src_breaks, tgt_breaks=tgt_breaks,
                         src_headings=src_headings, tgt_headings=tgt_headings, band=band)
     path = band_search(n, m, bead_types(config.max_size, config.max_side), scorer, final_band)
     beads = []
@@ -153,8 +150,6 @@ def align(
     translations: Sequence[str] | None = None,
     src_embeddings: np.ndarray | None = None,
     tgt_embeddings: np.ndarray | None = None,
-    src_breaks: np.ndarray | None = None,
-    tgt_breaks: np.ndarray | None = None,
     src_headings: np.ndarray | None = None,
     tgt_headings: np.ndarray | None = None,
 ) -> Alignment:
@@ -168,18 +163,9 @@ def align(
     tgt = build_spans(tgt_texts, encoder, config, tgt_embeddings)
     if translations is not None and encoder is not None and config.similarity.mt_fusion:
         src = src.fused(build_spans(translations, encoder, config), config.similarity.mt_fusion)
-    beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, translations, src_breaks, tgt_breaks,
-                             src_headings, tgt_headings)
+    beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, translations, src_headings, tgt_headings)
     after = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
     return Alignment(beads, len(src_texts), len(tgt_texts), config, after - before)
-
-
-def heading_breaks(units) -> np.ndarray:
-    """A heading stands alone on its side of a bead: break before and after each one."""
-    heading = np.array([u.label == "heading" for u in units], dtype=bool)
-    breaks = np.zeros(len(units), dtype=bool)
-    breaks[1:] = heading[1:] | heading[:-1]
-    return breaks
 
 
 @dataclass
@@ -205,7 +191,6 @@ def align_documents(src_units, tgt_units, *, encoder=None, config: AlignConfig =
     tgt_keep = [u for u in tgt_units if u.alignable]
     result = align([u.text for u in src_keep], [u.text for u in tgt_keep], encoder=encoder, config=config,
                    translations=translations, src_embeddings=src_embeddings, tgt_embeddings=tgt_embeddings,
-                   src_breaks=heading_breaks(src_keep), tgt_breaks=heading_breaks(tgt_keep),
                    src_headings=np.array([u.label == "heading" for u in src_keep], dtype=bool),
                    tgt_headings=np.array([u.label == "heading" for u in tgt_keep], dtype=bool))
     beads = [Bead(tuple(src_keep[i].id for i in b.src), tuple(tgt_keep[j].id for j in b.tgt), b.score)

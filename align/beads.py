@@ -66,10 +66,3 @@ def read_beads(path: str | os.PathLike[str]) -> list[Bead]:
 def format_beads(beads: list[Bead], with_score: bool = True) -> str:
     return "".join(b.format(with_score) + "\n" for b in beads)
 
-
-def check_cover(beads: list[Bead], n_src: int, n_tgt: int) -> None:
-    """Assert that the beads use every sentence once, in order (the aligner's contract)."""
-    src = [i for b in beads for i in b.src]
-    tgt = [j for b in beads for j in b.tgt]
-    if src != list(range(n_src)) or tgt != list(range(n_tgt)):
-        raise AssertionError("beads do not cover both documents exactly once, in order")

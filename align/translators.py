@@ -70,6 +70,11 @@ class _Conventions:
         else:
             self.family = "plain"
 
+    def prepare(self, src: str, tgt: str) -> tuple[str, str | None]:
+        """Set the tokenizer's source language; return the source prefix and the forced first target token."""
+        self.set_source(src)
+        return self.source_prefix(tgt), self.target_token(tgt)
+
     def source_prefix(self, tgt: str) -> str:
         if self.family == "t5-2xx":
             return f"<2{tgt}> "
@@ -119,9 +124,7 @@ class TransformersTranslator:
                           f"beams={num_beams}/max_new_tokens={max_new_tokens}")
 
     def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:
-        self.conv.set_source(src_lang)
-        prefix = self.conv.source_prefix(tgt_lang)
-        target = self.conv.target_token(tgt_lang)
+        prefix, target = self.conv.prepare(src_lang, tgt_lang)
         kwargs = {}
         if target is not None:
             kwargs["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(target)
@@ -157,9 +160,7 @@ class CTranslate2Translator:
                           f"beam={beam_size}/max_len={max_decoding_length}")
 
     def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:
-        self.conv.set_source(src_lang)
-        prefix = self.conv.source_prefix(tgt_lang)
-        target = self.conv.target_token(tgt_lang)
+        prefix, target = self.conv.prepare(src_lang, tgt_lang)
         sources = [self.tokenizer.convert_ids_to_tokens(self.tokenizer.encode(prefix + t)) for t in texts]
         results = self.translator.translate_batch(
             sources, target_prefix=[[target]] * len(sources) if target else None,

@@ -26,15 +26,7 @@ def _progress(iterable, *, quiet: bool, desc: str, total: int | None = None):  #
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from .documents import read_document
-    from .manifest import entry_for_file
-    from .segment import segment
-
-    doc = read_document(args.file, args.lang, check_lang=not args.no_lang_check)
-    outlet = args.outlet
-    if outlet is None and (entry := entry_for_file(args.file)):
-        outlet = entry.outlet  # the file is listed in a manifest beside it
-    units = segment(doc.text, doc.lang, outlet=outlet, presegmented=args.presegmented)
+    units = _load_units(args.file, args.lang, args.presegmented, not args.no_lang_check, args.outlet)
     out = sys.stdout
     for u in units:
         if args.format == "jsonl":
@@ -80,14 +72,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_units(path: Path, lang: str, presegmented: bool, check_lang: bool):
+def _load_units(path: Path, lang: str, presegmented: bool, check_lang: bool, outlet: str | None = None):
+    """Read and segment one file; the outlet defaults to a manifest beside it that lists the file."""
     from .documents import read_document
     from .manifest import entry_for_file
     from .segment import segment
 
     doc = read_document(path, lang, check_lang=check_lang)
-    entry = entry_for_file(path)
-    return segment(doc.text, lang, outlet=entry.outlet if entry else None, presegmented=presegmented)
+    if outlet is None and (entry := entry_for_file(path)):
+        outlet = entry.outlet
+    return segment(doc.text, lang, outlet=outlet, presegmented=presegmented)
 
 
 def _load_embeddings(path: Path | None, n: int, what: str):
