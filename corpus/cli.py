@@ -276,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--test", nargs="+", required=True, type=Path)
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=cmd_eval_align)
+
+    # Subcommands of the other packages; each module's register(sub) adds its own.
+    from framing import cli as framing_cli
+    from mteval import cli as mteval_cli
+
+    framing_cli.register(sub)
+    mteval_cli.register(sub)
     return p
 
 

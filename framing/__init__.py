@@ -1,0 +1,1 @@
+"""Framing differences between two language versions of a story, and the HTML report."""

@@ -1,0 +1,1 @@
+"""Machine-translation evaluation on an aligned dataset, through sacrebleu."""
