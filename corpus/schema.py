@@ -29,68 +29,71 @@ CONFIGS = ("pairs", "segments", "documents")
 JOIN = " "
 STATUSES = ("aligned", "boilerplate")  # plus "<code>_only" for each language
 
-DIFFERENCE = pa.struct([
-    ("lang", pa.string()),
-    ("start", pa.int32()),
-    ("end", pa.int32()),
-    ("text", pa.string()),
-    ("kind", pa.string()),
-    ("note", pa.string()),
-])
+def _string():
+    from datasets import Value
+
+    return Value("string")
+
+
+def _difference() -> dict:
+    from datasets import Value
+
+    return {"lang": _string(), "start": Value("int32"), "end": Value("int32"),
+            "text": _string(), "kind": _string(), "note": _string()}
+
+
 DIFFERENCE_KINDS = ("number", "entity", "attribution", "hedge", "evaluative", "content")
 
-SENTENCE = pa.struct([
-    ("id", pa.string()),
-    ("start", pa.int32()),
-    ("end", pa.int32()),
-    ("paragraph", pa.int32()),
-    ("label", pa.string()),
-    ("reason", pa.string()),
-])
+
+def features(config: str, langs: Sequence[str] = ("ar", "fa")):
+    """The ``datasets.Features`` of one config: the single source of the column types.
+
+    Written into each parquet file's metadata, so ``load_dataset`` gives
+    ``translation`` the ``Translation`` feature that transformers' examples read.
+    """
+    from datasets import Features, Translation, Value
+
+    a, b = sorted(langs)
+    s = _string()
+    if config == "pairs":
+        return Features({
+            "id": s, "story_id": s,
+            "translation": Translation(languages=[a, b]),
+            "alignment_type": s, "score": Value("float64"),
+            f"{a}_ids": [s], f"{b}_ids": [s],
+            "differences": [_difference()],
+        })
+    if config == "segments":
+        return Features({
+            "id": s, "story_id": s, a: s, b: s,
+            f"{a}_ids": [s], f"{b}_ids": [s],
+            "status": s, "alignment_type": s, "score": Value("float64"),
+            "differences": [_difference()],
+        })
+    if config == "documents":
+        return Features({
+            "id": s, "story_id": s, "lang": s, "outlet": s, "role": s, "file": s, "sha256": s,
+            "note": s, "text": s,
+            "sentences": [{"id": s, "start": Value("int32"), "end": Value("int32"),
+                           "paragraph": Value("int32"), "label": s, "reason": s}],
+        })
+    raise ValueError(f"unknown config {config!r}; expected one of {CONFIGS}")
+
+
+def arrow_schema(config: str, langs: Sequence[str] = ("ar", "fa")) -> pa.Schema:
+    return features(config, langs).arrow_schema
 
 
 def pairs_schema(langs: Sequence[str]) -> pa.Schema:
-    a, b = sorted(langs)
-    return pa.schema([
-        ("id", pa.string()),
-        ("story_id", pa.string()),
-        ("translation", pa.struct([(a, pa.string()), (b, pa.string())])),
-        ("alignment_type", pa.string()),
-        ("score", pa.float64()),
-        (f"{a}_ids", pa.list_(pa.string())),
-        (f"{b}_ids", pa.list_(pa.string())),
-        ("differences", pa.list_(DIFFERENCE)),
-    ])
+    return arrow_schema("pairs", langs)
 
 
 def segments_schema(langs: Sequence[str]) -> pa.Schema:
-    a, b = sorted(langs)
-    return pa.schema([
-        ("id", pa.string()),
-        ("story_id", pa.string()),
-        (a, pa.string()),
-        (b, pa.string()),
-        (f"{a}_ids", pa.list_(pa.string())),
-        (f"{b}_ids", pa.list_(pa.string())),
-        ("status", pa.string()),
-        ("alignment_type", pa.string()),
-        ("score", pa.float64()),
-        ("differences", pa.list_(DIFFERENCE)),
-    ])
+    return arrow_schema("segments", langs)
 
 
-DOCUMENTS = pa.schema([
-    ("id", pa.string()),
-    ("story_id", pa.string()),
-    ("lang", pa.string()),
-    ("outlet", pa.string()),
-    ("role", pa.string()),
-    ("file", pa.string()),
-    ("sha256", pa.string()),
-    ("note", pa.string()),
-    ("text", pa.string()),
-    ("sentences", pa.list_(SENTENCE)),
-])
+def documents_schema() -> pa.Schema:
+    return arrow_schema("documents")
 
 
 def data_file(config: str) -> str:

@@ -49,13 +49,12 @@ def test_segment_jsonl_has_offsets(capsys):
 def test_build_writes_whole_and_refuses_to_clobber(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "-o", str(out), "--quiet"]) == 0
-    rows = [json.loads(x) for x in (out / "sentences.jsonl").read_text("utf-8").splitlines()]
-    docs = {d["id"]: d for d in map(json.loads, (out / "documents.jsonl").read_text("utf-8").splitlines())}
-    assert set(docs) == {"000", "001", "002", "003", "004"}
-    assert all(docs[r["doc_id"]]["text"][r["start"] : r["end"]] == r["text"] for r in rows)
+    assert (out / "segments/test.parquet").stat().st_size > 0
     assert main(["build", "-o", str(out), "--quiet"]) == 2
     assert "already exists; pass --overwrite" in capsys.readouterr().err
+    (out / "stale.txt").write_text("from an earlier build")
     assert main(["build", "-o", str(out), "--quiet", "--overwrite"]) == 0
+    assert not (out / "stale.txt").exists()  # replaced whole, not merged
     assert sorted(os.listdir(tmp_path)) == ["out"]  # no temporary folders left behind
 
 

