@@ -1,0 +1,183 @@
+"""The test set: the ``pairs`` config of a built dataset, read as sources and references.
+
+Every problem with the input (no such folder, not a dataset, a language the
+dataset does not have, a hypothesis file of the wrong length or encoding) is a
+:class:`~corpus.errors.CorpusError` naming the path, so the command line prints
+one line and never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.errors import CorpusError
+from corpus.schema import data_file
+
+# Everything str.splitlines() breaks on. A text exported one per line must not
+# contain any of them, or the file would have more lines than the test set.
+_LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One ``pairs`` row seen as an MT test item."""
+
+    id: str
+    story_id: str
+    source: str
+    reference: str
+    alignment_type: str
+    has_differences: bool
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """The rows of ``pairs`` in file order, one language as source and the other as reference."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    path: str
+    src_lang: str
+    tgt_lang: str
+    segments: tuple[Segment, ...]
+
+    @property
+    def sources(self) -> list[str]:
+        return [s.source for s in self.segments]
+
+    @property
+    def references(self) -> list[str]:
+        return [s.reference for s in self.segments]
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+
+def pairs_file(out_dir: str | os.PathLike[str]) -> Path:
+    """The ``pairs`` parquet file of a dataset folder, checked to exist."""
+    root = Path(out_dir)
+    if not root.exists():
+        raise CorpusError(root, "no such folder")
+    if not root.is_dir():
+        raise CorpusError(root, "is a file, not a dataset folder")
+    path = root / data_file("pairs")
+    if not path.is_file():
+        raise CorpusError(root, f"not a diptych dataset: no {data_file('pairs')} (build one with `diptych build -o DIR`)")
+    return path
+
+
+def _read_table(path: Path):  # noqa: ANN202 - pyarrow is imported lazily
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException) as e:
+        raise CorpusError(path, f"not a readable parquet file ({' '.join(str(e).split())})") from None
+
+
+def _languages(table, path: Path) -> list[str]:  # noqa: ANN001
+    import pyarrow as pa
+
+    if "translation" not in table.column_names or not pa.types.is_struct(table.schema.field("translation").type):
+        raise CorpusError(path, "has no `translation` struct column; is it a diptych pairs file?")
+    return [f.name for f in table.schema.field("translation").type]
+
+
+def languages(out_dir: str | os.PathLike[str]) -> list[str]:
+    """Language codes a dataset has: the fields of the ``translation`` struct."""
+    path = pairs_file(out_dir)
+    return _languages(_read_table(path), path)
+
+
+def _check_langs(path: Path, have: Sequence[str], *wanted: str) -> None:
+    for lang in wanted:
+        if lang not in have:
+            raise CorpusError(path, f"no language {lang!r} in pairs; it has {', '.join(have)}")
+    if len(wanted) == 2 and wanted[0] == wanted[1]:
+        raise CorpusError(path, f"source and target are both {wanted[0]!r}; give two different languages")
+
+
+def load_pairs(out_dir: str | os.PathLike[str], src_lang: str, tgt_lang: str) -> TestSet:
+    """Read ``pairs`` as a test set from ``src_lang`` into ``tgt_lang``, rows in file order."""
+    path = pairs_file(out_dir)
+    table = _read_table(path)
+    _check_langs(path, _languages(table, path), src_lang, tgt_lang)
+    missing = [c for c in ("id", "story_id", "alignment_type", "differences") if c not in table.column_names]
+    if missing:
+        raise CorpusError(path, f"has no column {', '.join(missing)}; is it a diptych pairs file?")
+    if table.num_rows == 0:
+        raise CorpusError(path, "has no rows: nothing to evaluate")
+    segments = []
+    for row in table.select(["id", "story_id", "translation", "alignment_type", "differences"]).to_pylist():
+        texts = row["translation"] or {}
+        for lang in (src_lang, tgt_lang):
+            if texts.get(lang) is None:
+                raise CorpusError(path, f"row {row['id']} has no {lang} text")
+        segments.append(Segment(id=row["id"], story_id=row["story_id"] or "", source=texts[src_lang],
+                                reference=texts[tgt_lang], alignment_type=row["alignment_type"] or "",
+                                has_differences=bool(row["differences"])))
+    return TestSet(path=str(Path(out_dir)), src_lang=src_lang, tgt_lang=tgt_lang, segments=tuple(segments))
+
+
+def load_side(out_dir: str | os.PathLike[str], lang: str) -> list[str]:
+    """One language's text of every ``pairs`` row, in order (what ``export-sources`` writes)."""
+    path = pairs_file(out_dir)
+    table = _read_table(path)
+    _check_langs(path, _languages(table, path), lang)
+    texts = table.column("translation").combine_chunks().field(lang).to_pylist()
+    if any(t is None for t in texts):
+        raise CorpusError(path, f"a row has no {lang} text")
+    return texts
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break made a space, so one segment is one line of a file."""
+    return _LINE_BREAKS.sub(" ", text)
+
+
+def format_lines(texts: Sequence[str]) -> str:
+    """A line-parallel file's content: one text per line, each ending in a newline."""
+    return "".join(one_line(t) + "\n" for t in texts)
+
+
+def read_lines(path: str | os.PathLike[str]) -> list[str]:
+    """A UTF-8 text file as lines: split on ``\\n`` only (CRLF allowed), one final newline optional.
+
+    Not ``str.splitlines``: a translation may contain U+2028 and the like,
+    which must not add lines. Empty lines are kept, since an empty
+    translation is still a line. A byte-order mark is dropped.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise CorpusError(p, "no such file")
+    if p.is_dir():
+        raise CorpusError(p, "is a folder, not a text file")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise CorpusError(p, f"cannot be read ({e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CorpusError(p, f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
+                             "convert it, e.g. with iconv -t UTF-8") from None
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def read_hypotheses(path: str | os.PathLike[str], test_set: TestSet) -> list[str]:
+    """A system's output, line-parallel to the test set's rows."""
+    lines = read_lines(path)
+    if len(lines) != len(test_set):
+        raise CorpusError(path, f"has {len(lines)} lines but pairs in {test_set.path} has {len(test_set)} rows; "
+                                "a hypothesis file must have one line per pairs row, in order")
+    return lines
