@@ -24,6 +24,29 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A file's bytes, or a one-line :class:`CorpusError` for a missing, folder or unreadable path."""
+    p = Path(path)
+    if not p.exists():
+        raise CorpusError(p, "no such file")
+    if p.is_dir():
+        raise CorpusError(p, "is a folder, not a text file")
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise CorpusError(p, f"cannot be read ({e.strerror or e})") from None
+
+
+def decode_utf8(path: str | os.PathLike[str], data: bytes, *, bom: bool = False) -> str:
+    """Decode UTF-8 (dropping a byte-order mark when ``bom``), naming the first bad byte if it is not."""
+    try:
+        return data.decode("utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError as e:
+        raise CorpusError(
+            Path(path), f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); convert it, e.g. with iconv -t UTF-8"
+        ) from None
+
+
 def read_text(path: str | os.PathLike[str]) -> str:
     """The file's text as UTF-8, newlines untouched (offsets count code points of this string).
 
@@ -31,25 +54,13 @@ def read_text(path: str | os.PathLike[str]) -> str:
     non-UTF-8 file.
     """
     p = Path(path)
-    if not p.exists():
-        raise CorpusError(p, "no such file")
-    if p.is_dir():
-        raise CorpusError(p, "is a folder, not a text file")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise CorpusError(p, f"cannot be read ({e.strerror or e})") from None
+    data = read_bytes(p)
     if not data.strip():
         raise CorpusError(p, "file is empty" if not data else "file contains only whitespace")
     nul = data.find(b"\x00")
     if nul >= 0:
         raise CorpusError(p, f"looks binary (NUL byte at offset {nul}), not a text file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise CorpusError(
-            p, f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); convert it, e.g. with iconv -t UTF-8"
-        ) from None
+    text = decode_utf8(p, data)
     if not text.strip():
         raise CorpusError(p, "file contains only whitespace")
     return text

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.documents import decode_utf8, read_bytes
 from corpus.errors import CorpusError
 from corpus.schema import data_file
 
@@ -152,20 +153,7 @@ def read_lines(path: str | os.PathLike[str]) -> list[str]:
     which must not add lines. Empty lines are kept, since an empty
     translation is still a line. A byte-order mark is dropped.
     """
-    p = Path(path)
-    if not p.exists():
-        raise CorpusError(p, "no such file")
-    if p.is_dir():
-        raise CorpusError(p, "is a folder, not a text file")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise CorpusError(p, f"cannot be read ({e.strerror or e})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CorpusError(p, f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
-                             "convert it, e.g. with iconv -t UTF-8") from None
+    text = decode_utf8(path, read_bytes(path), bom=True)
     if not text:
         return []
     lines = text.split("\n")

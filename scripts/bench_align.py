@@ -39,8 +39,6 @@ def main() -> None:
 
     from dataclasses import replace
 
-    import numpy as np
-
     from align.aligner import AlignConfig, align, align_documents
     from align.beads import read_beads
     from align.cache import EmbeddingCache

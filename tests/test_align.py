@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from align.aligner import AlignConfig, align, align_documents
+from align.aligner import align, align_documents
 from align.beads import read_beads
 from align.cache import EmbeddingCache
 from align.encoders import CachingEncoder, get_encoder

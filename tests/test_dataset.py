@@ -18,7 +18,6 @@ import yaml
 from corpus import segment_document
 from corpus.cli import main
 from corpus.dataset import StoryPair, segment_rows, story_pairs
-from corpus.manifest import load_corpus
 from corpus.schema import JOIN
 
 REPO = Path(__file__).resolve().parents[1]
