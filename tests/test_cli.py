@@ -50,6 +50,11 @@ def test_build_writes_whole_and_refuses_to_clobber(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "-o", str(out), "--quiet"]) == 0
     assert (out / "segments/test.parquet").stat().st_size > 0
+    mask = os.umask(0)
+    os.umask(mask)
+    # ordinary permissions, not the owner-only ones of the temporary folder and files
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask
+    assert (out / "README.md").stat().st_mode & 0o777 == 0o666 & ~mask
     assert main(["build", "-o", str(out), "--quiet"]) == 2
     assert "already exists; pass --overwrite" in capsys.readouterr().err
     (out / "stale.txt").write_text("from an earlier build")

@@ -1,0 +1,581 @@
+"""The HTML report: both versions side by side, one-sided passages set apart, differences marked.
+
+One self-contained file (inline CSS, system fonts, no scripts, no network) so it
+can be mailed, archived or opened offline, and printed. It reads a dataset
+folder written by ``diptych build`` (:mod:`corpus.schema`): every sentence of
+both versions is in exactly one ``segments`` row, so the page shows each text
+whole, in document order, with its aligned counterpart on the same table row.
+
+Rendering is pure (:func:`render_report` takes rows and returns a string) so it
+is testable without files; :func:`load_dataset_rows` and :func:`write_report`
+are the thin I/O around it.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.errors import CorpusError
+from corpus.schema import DIFFERENCE_KINDS, data_file
+
+# Scripts written right to left (ISO 639-1/-3 codes a dataset may use).
+RTL_LANGS = frozenset({"ar", "arz", "ckb", "dv", "fa", "he", "iw", "ks", "ku-arab", "prs", "ps", "sd", "syr",
+                       "ug", "ur", "yi"})
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a difference kind looks: Okabe-Ito colours (colour-blind safe) plus a distinct underline
+    style, so kinds stay apart in greyscale print and for readers who cannot tell the hues apart."""
+
+    label: str
+    description: str
+    colour: str  # underline and legend swatch
+    tint: str  # background
+    line: str  # CSS text-decoration-style
+
+
+KINDS: dict[str, Kind] = {
+    "number": Kind("number", "a number, date or quantity differs or is missing", "#E69F00", "#FCE6B8", "solid"),
+    "entity": Kind("entity", "a person, place or organisation named in one version only", "#0072B2", "#CFE3F3",
+                   "double"),
+    "attribution": Kind("attribution", "who says it: the source or attribution differs", "#CC79A7", "#F5DCEA",
+                        "dashed"),
+    "hedge": Kind("hedge", "certainty differs: hedges, 'reportedly', 'claimed'", "#009E73", "#C9EDE2", "dotted"),
+    "evaluative": Kind("evaluative", "loaded or evaluative wording", "#D55E00", "#F8D9C4", "wavy"),
+    "content": Kind("content", "a detail one version adds or leaves out", "#56B4E9", "#DDF0FB", "solid"),
+}
+OTHER = Kind("other", "a difference of another kind", "#777777", "#E6E6E6", "solid")
+assert set(KINDS) == set(DIFFERENCE_KINDS), "framing.report.KINDS must cover corpus.schema.DIFFERENCE_KINDS"
+
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
+_CLASS_SAFE = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def is_rtl(lang: str) -> bool:
+    return lang.lower() in RTL_LANGS or lang.lower().split("-")[0] in RTL_LANGS
+
+
+def lang_dir(lang: str) -> str:
+    return "rtl" if is_rtl(lang) else "ltr"
+
+
+def language_label(lang: str) -> str:
+    """English name of a language ("Arabic"), or the code where diptych has no profile for it."""
+    from corpus.languages import language_name
+
+    name = language_name(lang)
+    suffix = f" ({lang})"
+    return name[: -len(suffix)] if name.endswith(suffix) else name
+
+
+def _esc(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _html_id(*parts: object) -> str:
+    return "-".join(_ID_UNSAFE.sub("_", str(p)) for p in parts)
+
+
+def _kind(kind: str | None) -> tuple[str, Kind]:
+    """CSS-safe class suffix and style of a kind; unknown kinds are drawn as ``other``."""
+    k = (kind or "").strip().lower()
+    if k in KINDS:
+        return k, KINDS[k]
+    return "other", OTHER
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class DatasetRows:
+    """The parts of a dataset folder the report reads."""
+
+    root: Path
+    langs: tuple[str, str]
+    segments: list[dict]
+    documents: list[dict]
+
+
+@dataclass
+class StoryView:
+    """One story as the report shows it: its rows in order, column headers, summary."""
+
+    story_id: str
+    langs: tuple[str, str]
+    rows: list[dict]
+    summary: object | None = None  # framing.summary.StorySummary (duck-typed: it is being enriched)
+    sources: dict[str, list[dict]] = field(default_factory=dict)  # lang -> documents rows shown in its column
+    reasons: dict[str, str] = field(default_factory=dict)  # sentence id -> boilerplate reason
+
+
+def _read_config(root: Path, config: str) -> tuple[list[str], list[dict]]:
+    """Column names and rows of one config (parquet, read with pyarrow: no ``datasets`` import needed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = root / data_file(config)
+    if not path.is_file():
+        raise CorpusError(path, f"missing; {root} is not a diptych dataset folder (run `diptych build -o {root}`)")
+    try:
+        table = pq.read_table(path)
+        return table.column_names, table.to_pylist()
+    except (OSError, pa.ArrowException) as e:
+        raise CorpusError(path, f"not a readable parquet file ({e})") from None
+
+
+def dataset_langs(columns: Iterable[str], source: object = None) -> tuple[str, str]:
+    """The pair's two codes, from the ``<code>_ids`` columns (each with its ``<code>`` text column)."""
+    cols = set(columns)
+    langs = sorted(c[: -len("_ids")] for c in cols if c.endswith("_ids") and c[: -len("_ids")] in cols)
+    if len(langs) != 2:
+        raise CorpusError(source, f"expected two languages (columns <code> and <code>_ids), found {langs or 'none'}")
+    return langs[0], langs[1]
+
+
+def load_dataset_rows(out_dir: str | os.PathLike[str]) -> DatasetRows:
+    """Read ``segments`` and ``documents`` of a dataset folder, checking it is one."""
+    root = Path(out_dir)
+    if not root.exists():
+        raise CorpusError(root, "no such dataset folder")
+    if not root.is_dir():
+        raise CorpusError(root, "not a folder; give the dataset folder written by `diptych build`")
+    seg_cols, segments = _read_config(root, "segments")
+    doc_cols, documents = _read_config(root, "documents")
+    seg_path = root / data_file("segments")
+    langs = dataset_langs(seg_cols, seg_path)
+    missing = {"id", "story_id", "status", "differences"} - set(seg_cols)
+    if missing:
+        raise CorpusError(seg_path, f"not a diptych segments table: no column {', '.join(sorted(missing))}")
+    if not {"id", "lang"} <= set(doc_cols):
+        raise CorpusError(root / data_file("documents"), "not a diptych documents table: no id or lang column")
+    return DatasetRows(root, langs, segments, documents)
+
+
+def _doc_id(sentence_id: str) -> str:
+    return str(sentence_id).rsplit(":", 1)[0]
+
+
+def build_stories(data: DatasetRows) -> list[StoryView]:
+    """Group rows by story (in order of first appearance) and attach headers, reasons and summaries."""
+    from framing.summary import summarise
+
+    a, b = data.langs
+    by_story: dict[str, list[dict]] = {}
+    for r in data.segments:
+        by_story.setdefault(str(r.get("story_id") or ""), []).append(r)
+    docs = {str(d["id"]): d for d in data.documents}
+    reasons: dict[str, str] = {}
+    for d in data.documents:
+        for s in d.get("sentences") or []:
+            if s.get("label") == "boilerplate" and s.get("reason"):
+                sid = str(s["id"])
+                reasons[sid if ":" in sid else f"{d['id']}:{sid}"] = s["reason"]
+    stories = []
+    for story_id, rows in by_story.items():
+        sources: dict[str, list[dict]] = {}
+        for lang in (a, b):
+            ids = list(dict.fromkeys(_doc_id(i) for r in rows for i in (r.get(f"{lang}_ids") or [])))
+            found = [docs[i] for i in ids if i in docs]
+            if not found:  # rows without ids: fall back on the story's parallel documents in that language
+                found = [d for d in data.documents if d.get("story_id") == story_id and d.get("lang") == lang
+                         and d.get("role") in (None, "parallel")]
+            sources[lang] = found
+        stories.append(StoryView(story_id, (a, b), rows, summarise(rows, (a, b)), sources, reasons))
+    return stories
+
+
+# -- highlighting -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    kind: str
+    note: str
+    ref: int | None = None  # number in the story's list of differences
+
+
+def spans_for(row: Mapping, lang: str, refs: Mapping[int, int] | None = None) -> list[Span]:
+    """The row's differences in ``lang`` as spans clipped to its text; empty or foreign ones dropped."""
+    text = row.get(lang) or ""
+    out = []
+    for i, d in enumerate(row.get("differences") or []):
+        if d.get("lang") not in (None, lang):
+            continue
+        try:
+            start, end = max(0, int(d.get("start"))), min(len(text), int(d.get("end")))
+        except (TypeError, ValueError):
+            continue
+        if start < end:
+            out.append(Span(start, end, str(d.get("kind") or ""), str(d.get("note") or ""),
+                            None if refs is None else refs.get(i)))
+    return out
+
+
+def highlight(text: str, spans: Sequence[Span]) -> str:
+    """Escaped ``text`` with ``<mark>`` elements for ``spans``.
+
+    Overlapping spans cannot nest reliably (they may cross), so the text is cut at
+    every span boundary and each piece covered by some span becomes one mark: its
+    class is the innermost (shortest) covering span's kind, its title lists every
+    covering span's note. Marks therefore never overlap and the markup stays valid
+    whatever the offsets.
+    """
+    if not spans:
+        return _esc(text)
+    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    out = []
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        piece = _esc(text[lo:hi])
+        cover = sorted((s for s in spans if s.start <= lo and hi <= s.end), key=lambda s: s.end - s.start)
+        if not cover:
+            out.append(piece)
+            continue
+        kinds = list(dict.fromkeys(_kind(s.kind)[0] for s in cover))
+        title = "\n".join(f"{s.kind or 'difference'}: {s.note}" if s.note else (s.kind or "difference")
+                          for s in cover)
+        attrs = [f'class="diff diff-{kinds[0]}{" diff-multi" if len(cover) > 1 else ""}"',
+                 f'data-kind="{_esc(cover[0].kind or "other")}"', f'title="{_esc(title)}"']
+        if len(kinds) > 1:
+            attrs.append(f'data-kinds="{_esc(" ".join(kinds))}"')
+        ends = [str(s.ref) for s in cover if s.ref is not None and s.end == hi]
+        if ends:
+            attrs.append(f'data-ref="{",".join(ends)}"')
+        out.append(f"<mark {' '.join(attrs)}>{piece}</mark>")
+    return "".join(out)
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+_FONT_ARABIC = '"Noto Naskh Arabic", "Noto Sans Arabic", "Vazirmatn", "Tahoma", "DejaVu Sans", sans-serif'
+_FONT_PERSIAN = '"Vazirmatn", "Noto Naskh Arabic", "Noto Sans Arabic", "Tahoma", "DejaVu Sans", sans-serif'
+_FONT_HEBREW = '"Noto Sans Hebrew", "Arial Hebrew", "Tahoma", "DejaVu Sans", sans-serif'
+_FONT_LATIN = 'system-ui, -apple-system, "Segoe UI", "Noto Sans", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", sans-serif'
+
+
+def _css() -> str:
+    kinds = "\n".join(
+        f".diff-{name} {{ --c: {k.colour}; --t: {k.tint}; --line: {k.line}; }}"
+        for name, k in [*KINDS.items(), ("other", OTHER)])
+    return f"""
+:root {{ color-scheme: light; --ink: #1d1d1f; --muted: #5f6368; --rule: #d0d3d8; --paper: #fff; --soft: #f5f6f8; }}
+* {{ box-sizing: border-box; }}
+html {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
+body {{ margin: 0 auto; max-width: 1600px; padding: 1.2rem 1.5rem 3rem; color: var(--ink); background: var(--paper);
+  font: 15px/1.5 {_FONT_LATIN}; }}
+:lang(ar) {{ font-family: {_FONT_ARABIC}; }}
+:lang(fa), :lang(ur), :lang(ps), :lang(prs), :lang(ckb) {{ font-family: {_FONT_PERSIAN}; }}
+:lang(he), :lang(yi) {{ font-family: {_FONT_HEBREW}; }}
+:lang(en) {{ font-family: {_FONT_LATIN}; }}
+h1 {{ font-size: 1.6rem; margin: 0 0 .2rem; }}
+h2 {{ font-size: 1.3rem; margin: 2rem 0 .6rem; padding-top: .8rem; border-top: 3px solid var(--ink); }}
+h3 {{ font-size: 1rem; margin: .2rem 0 .3rem; }}
+.sub, .muted {{ color: var(--muted); }}
+a {{ color: #0a58a8; }}
+.controls {{ margin: .6rem 0; }}
+.controls label {{ cursor: pointer; user-select: none; }}
+.legend {{ display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; padding: .6rem .8rem; margin: .6rem 0;
+  background: var(--soft); border: 1px solid var(--rule); border-radius: 6px; list-style: none; }}
+.legend li {{ display: flex; align-items: baseline; gap: .4rem; }}
+.swatch {{ display: inline-block; min-width: 5.5em; padding: 0 .35em; background: var(--t);
+  text-decoration: underline 3px var(--c); text-decoration-style: var(--line); text-underline-offset: .25em; }}
+.swatch-gap {{ background: repeating-linear-gradient(135deg, #e4e6ea 0 6px, #fff 6px 12px); border: 1px dashed #9aa0a6; }}
+.swatch-bp {{ opacity: .55; border: 1px dotted #9aa0a6; background: var(--soft); }}
+{kinds}
+mark.diff {{ color: inherit; background: var(--t); text-decoration-line: underline; text-decoration-color: var(--c);
+  text-decoration-style: var(--line); text-decoration-thickness: 2px; text-underline-offset: .3em;
+  text-decoration-skip-ink: none; border-radius: 2px; box-decoration-break: clone; -webkit-box-decoration-break: clone; }}
+mark.diff:hover {{ outline: 2px solid var(--c); }}
+mark.diff-multi {{ text-decoration-thickness: 3px; }}
+.summary {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: .8rem; margin: .4rem 0 1rem; }}
+.card {{ border: 1px solid var(--rule); border-radius: 6px; padding: .6rem .8rem; background: var(--paper); }}
+.card ul {{ margin: .2rem 0; padding-inline-start: 1.2rem; }}
+.card li {{ margin: .15rem 0; }}
+.stats {{ display: flex; flex-wrap: wrap; gap: .2rem 1rem; margin: 0; padding: 0; list-style: none; }}
+.stats b {{ font-variant-numeric: tabular-nums; }}
+.excerpt {{ unicode-bidi: isolate; }}
+.passages a {{ text-decoration: none; }}
+.passages a:hover {{ text-decoration: underline; }}
+table.diptych {{ width: 100%; border-collapse: collapse; table-layout: fixed; }}
+table.diptych col.meta {{ width: 6.5rem; }}
+table.diptych th, table.diptych td {{ border-bottom: 1px solid var(--rule); padding: .45rem .7rem; vertical-align: top; }}
+table.diptych thead th {{ position: sticky; top: 0; z-index: 1; background: var(--ink); color: #fff; font-weight: 600; }}
+table.diptych thead th .outlet {{ font-weight: 400; opacity: .9; }}
+th[dir="rtl"], td[dir="rtl"] {{ text-align: right; }}
+th[dir="ltr"], td[dir="ltr"] {{ text-align: left; }}
+td.meta {{ font-size: .75rem; line-height: 1.35; color: var(--muted); font-variant-numeric: tabular-nums; }}
+td.meta > span {{ display: block; }}
+td.meta .rid {{ overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-weight: 600; }}
+td.meta .why {{ overflow-wrap: break-word; }}
+table.diptych td.meta, table.diptych th.meta {{ padding-left: .5rem; padding-right: .4rem; }}
+td.text {{ overflow-wrap: anywhere; }}
+td.text:lang(ar), td.text:lang(fa), td.text:lang(ur), td.text:lang(ps) {{ font-size: 1.15rem; line-height: 1.95; }}
+tr.seg:nth-child(even) td.text {{ background: #fbfbfc; }}
+tr.one-sided td.text {{ box-shadow: inset 4px 0 0 #6b7280; }}
+tr.one-sided td.text[dir="rtl"] {{ box-shadow: inset -4px 0 0 #6b7280; }}
+td.gap {{ background: repeating-linear-gradient(135deg, #eceef1 0 7px, #fff 7px 14px); vertical-align: middle;
+  text-align: center; color: #4b5058; }}
+td.gap .gap-label {{ display: inline-block; padding: .1rem .5rem; background: #fff; border: 1px dashed #9aa0a6;
+  border-radius: 3px; font-size: .8rem; font-style: italic; }}
+tr.boilerplate {{ display: none; }}
+tr.boilerplate td {{ opacity: .55; font-size: .85rem; }}
+tr.boilerplate td.text:lang(ar), tr.boilerplate td.text:lang(fa) {{ font-size: 1rem; }}
+body:has(#show-boilerplate:checked) tr.boilerplate {{ display: table-row; }}
+.diff-list ol {{ padding-inline-start: 2rem; }}
+.diff-list li {{ margin: .25rem 0; }}
+.diff-list .quote {{ unicode-bidi: isolate; }}
+footer {{ margin-top: 2rem; font-size: .8rem; color: var(--muted); }}
+@media print {{
+  body {{ max-width: none; padding: 0; font-size: 11pt; }}
+  .controls {{ display: none; }}
+  table.diptych thead {{ display: table-header-group; }}
+  table.diptych thead th {{ position: static; color: var(--ink); background: #e8e8e8; }}
+  tr.seg {{ break-inside: avoid; }}
+  section.story {{ break-before: page; }}
+  section.story:first-of-type {{ break-before: auto; }}
+  mark.diff[data-ref]::after {{ content: "[" attr(data-ref) "]"; font: 600 .65em/1 {_FONT_LATIN};
+    vertical-align: super; color: #333; background: #fff; }}
+  a {{ color: inherit; text-decoration: none; }}
+}}
+"""
+
+
+def _kind_legend() -> str:
+    items = [f'<li><span class="swatch diff-{name}">{_esc(k.label)}</span> <span class="muted">{_esc(k.description)}</span></li>'
+             for name, k in KINDS.items()]
+    items.append('<li><span class="swatch swatch-gap">only in …</span> '
+                 '<span class="muted">a passage the other version lacks (its side is hatched)</span></li>')
+    items.append('<li><span class="swatch swatch-bp">boilerplate</span> '
+                 '<span class="muted">page furniture, not aligned; hidden unless shown above</span></li>')
+    return ('<ul class="legend" aria-label="Legend">' + "".join(items) + "</ul>")
+
+
+def _source_label(docs: Sequence[Mapping]) -> str:
+    parts = []
+    for d in docs:
+        outlet = d.get("outlet")
+        who = f'<bdi class="outlet">{_esc(outlet)}</bdi>' if outlet else '<span class="outlet" lang="en">unknown outlet</span>'
+        parts.append(f'{who} <span class="outlet" lang="en" dir="ltr">({_esc(d.get("id"))})</span>')
+    return " · ".join(parts)
+
+
+def _summary(story: StoryView) -> str:
+    """Counts, then per language: its one-sided passages, what only it names, its highlighted share."""
+    a, b = story.langs
+    rows = story.rows
+    status = Counter(str(r.get("status")) for r in rows)
+    kinds = Counter(_kind(d.get("kind"))[0] for r in rows for d in (r.get("differences") or []))
+    def stat(n: int, what: str, plural: str, tail: str = "") -> str:
+        return f"<li><b>{n}</b> {what if n == 1 else plural}{tail}</li>"
+
+    stats = [stat(status.get("aligned", 0), "aligned row", "aligned rows")]
+    stats += [stat(status.get(f"{lang}_only", 0), "row", "rows", f" only in {_esc(language_label(lang))}")
+              for lang in (a, b)]
+    stats.append(stat(status.get("boilerplate", 0), "boilerplate row", "boilerplate rows"))
+    ndiff = sum(kinds.values())
+    by_kind = ", ".join(f"{n} {_esc(k)}" for k, n in kinds.most_common())
+    stats.append(stat(ndiff, "difference", "differences", f" ({by_kind})" if by_kind else ""))
+    cards = [f'<div class="card"><h3>Rows</h3><ul class="stats">{"".join(stats)}</ul></div>']
+
+    s = story.summary
+    passages: Mapping = getattr(s, "passages", None) or {}
+    only: Mapping = getattr(s, "only", None) or {}
+    share: Mapping = getattr(s, "highlighted_share", None) or {}
+    anchors = {str(r.get("id")): _html_id("seg", story.story_id, r.get("id")) for r in rows}
+    for lang in (a, b):
+        name = _esc(language_label(lang))
+        items = []
+        ps = list(passages.get(lang) or [])
+        nseg = sum(len(getattr(p, "segment_ids", []) or []) for p in ps)
+        line = f"{_plural(len(ps), 'passage')} only in {name} ({_plural(nseg, 'row')})"
+        if lang in share and share[lang] is not None:
+            line += f" · {float(share[lang]):.0%} of its aligned text highlighted"
+        items.append(f"<p>{line}</p>")
+        if ps:
+            lis = []
+            for p in ps[:12]:
+                text = str(getattr(p, "text", "") or "")
+                short = text if len(text) <= 160 else text[:157].rstrip() + "…"
+                ids = getattr(p, "segment_ids", None) or []
+                anchor = anchors.get(str(ids[0])) if ids else None
+                body = f'<span class="excerpt" lang="{_esc(lang)}" dir="{lang_dir(lang)}">{_esc(short)}</span>'
+                lis.append(f'<li><a href="#{anchor}">{body}</a></li>' if anchor else f"<li>{body}</li>")
+            more = f'<li class="muted">and {len(ps) - 12} more</li>' if len(ps) > 12 else ""
+            items.append(f'<ul class="passages">{"".join(lis)}{more}</ul>')
+        named = only.get(lang) or {}
+        if named:
+            lis = []
+            for kind, things in named.items():
+                vals = " · ".join(f'<bdi lang="{_esc(lang)}">{_esc(t)}</bdi>' for t in (things or []))
+                lis.append(f'<li><span class="swatch diff-{_kind(kind)[0]}">{_esc(kind)}</span> {vals}</li>')
+            items.append(f"<p>Only {name} has:</p><ul>{''.join(lis)}</ul>")
+        cards.append(f'<div class="card" data-lang="{_esc(lang)}"><h3>{name}</h3>{"".join(items)}</div>')
+    return f'<div class="summary">{"".join(cards)}</div>'
+
+
+def _clip(text: str, start: object, end: object) -> str:
+    try:
+        return text[max(0, int(start)): max(0, int(end))]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+
+
+def _short_id(rid: str, story_id: str) -> str:
+    """A row id without its story prefix (``crocus-2024/00012`` -> ``00012``): the section names the story."""
+    if story_id and rid.startswith(story_id) and rid[len(story_id):len(story_id) + 1] in ("/", ":", "-", "_", "#"):
+        return rid[len(story_id) + 1:] or rid
+    return rid
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _row(story: StoryView, r: Mapping, refs: Mapping[int, int]) -> str:
+    a, b = story.langs
+    status = str(r.get("status") or "")
+    rid = str(r.get("id") or "")
+    solo = status[: -len("_only")] if status.endswith("_only") else None
+    classes = ["seg"]
+    if status == "boilerplate":
+        classes.append("boilerplate")
+    elif solo:
+        classes.append("one-sided")
+    meta = [f'<span class="rid" title="row {_esc(rid)}">{_esc(_short_id(rid, story.story_id))}</span>']
+    if status == "boilerplate":
+        ids = [*(r.get(f"{a}_ids") or []), *(r.get(f"{b}_ids") or [])]
+        reason = next((story.reasons[i] for i in ids if i in story.reasons), None)
+        meta.append(f'<span class="why">boilerplate{": " + _esc(reason) if reason else ""}</span>')
+    else:
+        bits = []
+        if r.get("alignment_type"):
+            bits.append(f'<span title="sentences: {_esc(a)}-{_esc(b)}">{_esc(r["alignment_type"])}</span>')
+        if isinstance(r.get("score"), int | float):
+            bits.append(f'<span title="alignment score">{r["score"]:.2f}</span>')
+        if bits:
+            meta.append(f'<span class="how">{" · ".join(bits)}</span>')
+    cells = [f'<td class="meta">{"".join(meta)}</td>']
+    for lang in (a, b):
+        text = r.get(lang) or ""
+        if solo and solo != lang and not text:
+            label = f"only in {language_label(solo)}"
+            cells.append(f'<td class="gap" data-missing="{_esc(lang)}" lang="en" dir="ltr">'
+                         f'<span class="gap-label">{_esc(label)}</span></td>')
+        else:
+            body = highlight(text, spans_for(r, lang, refs))
+            cells.append(f'<td class="text" data-lang="{_esc(lang)}" lang="{_esc(lang)}" dir="{lang_dir(lang)}">{body}</td>')
+    hid = _html_id("seg", story.story_id, rid)
+    return (f'<tr id="{hid}" class="{" ".join(classes)}" data-status="{_esc(status)}">'
+            + "".join(cells) + "</tr>")
+
+
+def _story(story: StoryView, index: int) -> str:
+    a, b = story.langs
+    # Number every difference in row order (first language first): marks and the notes list share them.
+    numbered: list[tuple[Mapping, Mapping, int]] = []  # (row, difference, ref)
+    refs_by_row: list[dict[int, int]] = []
+    rank = {a: 0, b: 1}
+    for r in story.rows:
+        refs: dict[int, int] = {}
+        diffs = list(r.get("differences") or [])
+        order = sorted(range(len(diffs)), key=lambda i: (rank.get(diffs[i].get("lang"), 2), diffs[i].get("start") or 0))
+        for i in ([] if r.get("status") == "boilerplate" else order):
+            refs[i] = len(numbered) + 1
+            numbered.append((r, diffs[i], refs[i]))
+        refs_by_row.append(refs)
+    heads = ['<th class="meta" lang="en" dir="ltr" scope="col">row</th>']
+    for lang in (a, b):
+        name = _esc(language_label(lang))
+        src = _source_label(story.sources.get(lang) or [])
+        heads.append(f'<th class="col" scope="col" data-lang="{_esc(lang)}" lang="{_esc(lang)}" dir="{lang_dir(lang)}">'
+                     f'<span lang="en" dir="ltr">{name} ({_esc(lang)})</span>{"<br>" + src if src else ""}</th>')
+    body = "\n".join(_row(story, r, refs) for r, refs in zip(story.rows, refs_by_row, strict=True))
+    notes = ""
+    if numbered:
+        lis = []
+        for r, d, ref in numbered:
+            lang = str(d.get("lang") or "")
+            name, _k = _kind(d.get("kind"))
+            quote = str(d.get("text") or "") or _clip(r.get(lang) or "", d.get("start"), d.get("end"))
+            anchor = _html_id("seg", story.story_id, r.get("id"))
+            lis.append(f'<li value="{ref}"><span class="swatch diff-{name}">{_esc(d.get("kind") or "other")}</span> '
+                       f'<span class="muted">{_esc(lang)}</span> '
+                       f'<q class="quote" lang="{_esc(lang)}" dir="{lang_dir(lang)}">{_esc(quote)}</q> '
+                       f'{_esc(d.get("note") or "")} <a href="#{anchor}">row {_esc(_short_id(str(r.get("id") or ""), story.story_id))}</a></li>')
+        notes = (f'<section class="diff-list"><h3>Differences, with notes ({len(numbered)})</h3>'
+                 f'<ol>{"".join(lis)}</ol></section>')
+    sid = _esc(story.story_id)
+    return (f'<section class="story" id="{_html_id("story", index)}" data-story="{sid}">\n'
+            f'<h2>Story <bdi>{sid or "(no id)"}</bdi></h2>\n{_summary(story)}\n'
+            f'<table class="diptych"><colgroup><col class="meta"><col class="col"><col class="col"></colgroup>\n'
+            f'<thead><tr>{"".join(heads)}</tr></thead>\n<tbody>\n{body}\n</tbody></table>\n{notes}\n</section>')
+
+
+def render_report(stories: Sequence[StoryView], *, title: str | None = None, show_boilerplate: bool = False,
+                  source: str | None = None) -> str:
+    """The whole page: header, legend, one section per story."""
+    from corpus import __version__
+
+    langs = stories[0].langs if stories else ("", "")
+    title = title or ("diptych: " + " / ".join(language_label(x) for x in langs if x))
+    nbp = sum(1 for s in stories for r in s.rows if r.get("status") == "boilerplate")
+    toc = ""
+    if len(stories) > 1:
+        toc = ('<nav class="toc"><p>Stories:</p><ol>' + "".join(
+            f'<li><a href="#{_html_id("story", i)}"><bdi>{_esc(s.story_id)}</bdi></a> '
+            f'<span class="muted">({len(s.rows)} rows)</span></li>' for i, s in enumerate(stories)) + "</ol></nav>")
+    checked = " checked" if show_boilerplate else ""
+    sub = f"{_plural(len(stories), 'story', 'stories')}, {' and '.join(language_label(x) for x in langs if x)}"
+    if source:
+        sub += f" · dataset <code>{_esc(source)}</code>"
+    body = "\n".join(_story(s, i) for i, s in enumerate(stories))
+    if not stories:
+        body = '<p class="muted">The dataset has no segments.</p>'
+    return f"""<!DOCTYPE html>
+<html lang="en" dir="ltr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="diptych {_esc(__version__)}">
+<title>{_esc(title)}</title>
+<style>{_css()}</style>
+</head>
+<body>
+<header>
+<h1>{_esc(title)}</h1>
+<p class="sub">{sub}. Rows pair what the two versions say; hover over a highlight to read its note.</p>
+<div class="controls"><label><input type="checkbox" id="show-boilerplate"{checked}> show boilerplate rows ({nbp})</label></div>
+{_kind_legend()}
+{toc}
+</header>
+<main>
+{body}
+</main>
+<footer>Made by diptych {_esc(__version__)}. Highlights mark spans of one version that the other words differently or lacks.</footer>
+</body>
+</html>
+"""
+
+
+def write_report(out_dir: str | os.PathLike[str], output: str | os.PathLike[str], *, title: str | None = None,
+                 show_boilerplate: bool = False) -> list[StoryView]:
+    """Read a dataset folder and write its report atomically; returns the stories shown."""
+    from corpus.atomic import write_text
+
+    out = Path(output)
+    if out.is_dir():
+        raise CorpusError(out, "is a folder; give the report's file name, e.g. report.html")
+    data = load_dataset_rows(out_dir)
+    stories = build_stories(data)
+    write_text(out, render_report(stories, title=title, show_boilerplate=show_boilerplate,
+                                  source=Path(out_dir).name))
+    return stories
