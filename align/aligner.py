@@ -34,6 +34,7 @@ class AlignConfig:
     max_side: int = 4  # sentences on one side of a bead
     top_k: int = 3  # anchor pass: candidate targets per source sentence
     window: int = 5  # final pass: sentences around the anchor chain
+    row_window: int = 2  # final pass: rows around each row whose columns it may also use
     exhaustive_cells: int = 1_000_000  # larger lattices get a coarse-to-fine band first
     band_margin: int = 12  # coarse-to-fine: cells added on each side of a projected path
     concat: str = "pairs"  # pairs: embed runs of 2, approximate longer ones; exact: embed all; mean: embed none
@@ -104,7 +105,7 @@ def align_embeddings(
     E, F = src.spans[1], tgt.spans[1]
     band = coarse_band(E, F, margin=config.band_margin, exhaustive_cells=config.exhaustive_cells)
     links = anchors(E, F, band, config.top_k)
-    final_band = band_from_anchors(links, n, m, config.window)
+    final_band = band_from_anchors(links, n, m, config.window, config.row_window)
     pair_level = float(np.median([E[i - 1] @ F[j - 1] for i, j in links])) if links else None
     if band is not None:  # never look outside the coarse band
         final_band = Band(np.maximum(final_band.lo, band.lo), np.minimum(final_band.hi, band.hi))

@@ -176,12 +176,15 @@ def band_around(path: list[tuple[int, int]], n: int, m: int, margin: int, factor
     return Band(lo, hi)
 
 
-def band_from_anchors(anchors: list[tuple[int, int]], n: int, m: int, window: int) -> Band:
+def band_from_anchors(anchors: list[tuple[int, int]], n: int, m: int, window: int, row_window: int = 0) -> Band:
     """The final-pass band: between two consecutive anchor states, every row from
     the first anchor's to the second's may use the target range between them,
     widened by ``window`` on each side (Bertalign's second-pass path, extended to
     the first anchor's own row so that a run of unaligned target sentences right
-    after it stays reachable).
+    after it stays reachable). ``row_window`` widens it along the source too:
+    row i may use every column that rows i - row_window .. i + row_window may,
+    so one wrong anchor (a caption matched just before a run of skipped target
+    lines) cannot cut the true path out of the band.
 
     ``anchors`` are lattice states (i, j) reached right after a confident 1-1
     bead, in increasing order.
@@ -198,6 +201,9 @@ def band_from_anchors(anchors: list[tuple[int, int]], n: int, m: int, window: in
         prev_i, prev_j = i, j
     lo = np.minimum.accumulate(lo[::-1])[::-1]
     hi = np.maximum.accumulate(hi)
+    if row_window:
+        idx = np.arange(n + 1)
+        lo, hi = lo[np.maximum(idx - row_window, 0)], hi[np.minimum(idx + row_window, n)]
     lo[0], hi[n] = 0, m
     return Band(lo, hi)
 

@@ -72,7 +72,8 @@ def _align_config(args: argparse.Namespace):
     sim = SimilarityConfig(skip=args.skip, z_weight=args.z_weight, z_threshold=args.z_threshold,
                            mt_weight=args.mt_weight, mt_fusion=args.mt_fusion, number_weight=args.number_weight)
     return AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
-                       top_k=args.top_k, window=args.window, concat=args.concat, similarity=sim)
+                       top_k=args.top_k, window=args.window, row_window=args.row_window, concat=args.concat,
+                       similarity=sim)
 
 
 def _load_units(path: Path, lang: str, presegmented: bool, check_lang: bool, outlet: str | None = None):
@@ -210,6 +211,8 @@ def _add_aligner_options(p: argparse.ArgumentParser) -> None:
                    "mean (none: normalised sums of sentence vectors)")
     p.add_argument("--top-k", type=int, default=ac.top_k, help=f"anchor pass: candidates per sentence (default {ac.top_k})")
     p.add_argument("--window", type=int, default=ac.window, help=f"final pass: sentences searched around the anchors (default {ac.window})")
+    p.add_argument("--row-window", type=int, default=ac.row_window,
+                   help=f"final pass: each row may also use the columns of this many rows around it (default {ac.row_window})")
     p.add_argument("--skip", type=float, default=sc.skip, help=f"score of leaving a median-length sentence unaligned (default {sc.skip})")
     p.add_argument("--z-weight", type=float, default=sc.z_weight, help=f"weight of the calibrated similarity z-score (default {sc.z_weight})")
     p.add_argument("--z-threshold", type=float, default=sc.z_threshold, help=f"z-score counted as chance (default {sc.z_threshold})")

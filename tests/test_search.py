@@ -161,3 +161,14 @@ def test_band_from_anchors_keeps_a_long_insertion_reachable():
     band = band_from_anchors([(3, 3), (4, 12)], 6, 14, window=2)
     assert band.lo[3] <= 3 and band.hi[3] >= 11  # the anchor's own row reaches the next anchor
     assert band.lo[0] == 0 and band.hi[6] == 14
+
+
+def test_row_window_keeps_the_true_path_past_a_wrong_anchor():
+    """Sentence 1 anchored to a caption (state (2, 3)) when its true match is target 10, after skipped lines."""
+    from align.search import band_from_anchors
+
+    anchors = [(0, 0), (1, 1), (2, 3), (4, 12), (5, 13)]
+    narrow = band_from_anchors(anchors, 6, 14, window=1)
+    wide = band_from_anchors(anchors, 6, 14, window=1, row_window=2)
+    assert narrow.hi[1] < 11 <= wide.hi[1]  # the true state (1, 11) is inside the band only with the row window
+    assert all(wide.lo[i] <= narrow.lo[i] and wide.hi[i] >= narrow.hi[i] for i in range(7))
