@@ -59,6 +59,7 @@ class SimilarityConfig:
     number_weight: float = 0.0  # weight of the number-anchor agreement
     calibrate: bool = True  # rescale skip and z by this document pair's translation-vs-chance gap
     skip_by_match: tuple[float, float] | None = (1.0, 4.0)  # (z_lo, z_hi): skip cost grows with the sentence's best match z
+    merged_min: float | None = 0.0  # a bead with 2+ sentences on a side must score at least this (None: no floor)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -309,6 +310,10 @@ class BeadScorer:
             ls = self.ls[i1] - self.ls[i0]
             lt = (self.lt[j1] - self.lt[j0]) * self.ratio
             score *= np.log2(1 + np.minimum(ls, lt) / np.maximum(np.maximum(ls, lt), 1e-9))
+        if cfg.merged_min is not None and a + b > 2:
+            # Skips are negative, so without a floor three unrelated sentences merged into one
+            # weakly negative bead beat leaving them unaligned: a merge needs positive evidence.
+            score = np.where(score < cfg.merged_min, -np.inf, score)
         return score
 
     def __call__(self, a: int, b: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

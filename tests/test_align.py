@@ -102,16 +102,18 @@ def test_persian_arabic_beads_a_reader_would_draw(fa_ar):
         assert bead in beads, bead
     # runs only one version has: the Arabic background on ISIS-K and its heading; the Persian
     # closing paragraph on the Shah Cheragh attack; the Arabic title
-    for j in (2, 15, 16, 17, 18, 19, 20):
+    # also the Arabic on the US warning (5) and on Russian competence (8), and the Persian
+    # restatement that Iran had warned Moscow (5), which the Arabic said in its lead (3)
+    for j in (2, 5, 8, 15, 16, 17, 18, 19, 20):
         assert ((), (j,)) in beads, j
-    for i in (25, 26, 27, 28):
+    for i in (5, 25, 26, 27, 28):
         assert ((i,), ()) in beads, i
 
 
 def test_persian_arabic_against_the_hand_alignment(fa_ar):
     gold = read_beads(HERE / "data/crocus-2024.fa-ar.beads")
     score = score_alignments([gold], [fa_ar.beads])
-    assert score.f1_strict >= 0.9 and score.f1_lax >= 0.95
+    assert score.f1_strict >= 0.95 and score.f1_lax >= 0.99
 
 
 def test_headings_never_share_a_bead_with_body_sentences(fa_ar):
