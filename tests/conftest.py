@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,14 +9,17 @@ import pytest
 from corpus import bundled_corpus_dir, load_corpus
 
 REPO = Path(__file__).resolve().parents[1]
+
+# datasets caches what load_dataset reads; each test session gets its own cache (set before
+# datasets is imported), so a dataset built in a reused temporary path is never served stale.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="diptych-test-hf-")
+os.environ["HF_HUB_OFFLINE"] = "1"
 SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     """Tests never read or write the user's embedding/translation cache."""
-    import os
-
     old = os.environ.get("DIPTYCH_CACHE")
     os.environ["DIPTYCH_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     yield
