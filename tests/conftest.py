@@ -4,16 +4,17 @@ import os
 import tempfile
 from pathlib import Path
 
-import pytest
-
-from corpus import bundled_corpus_dir, load_corpus
-
-REPO = Path(__file__).resolve().parents[1]
-
 # datasets caches what load_dataset reads; each test session gets its own cache (set before
 # datasets is imported), so a dataset built in a reused temporary path is never served stale.
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="diptych-test-hf-")
 os.environ["HF_HUB_OFFLINE"] = "1"
+
+import pytest  # noqa: E402
+
+from corpus import bundled_corpus_dir, load_corpus  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
 SHARED = REPO.parent / "shared"
 
 
