@@ -10,6 +10,11 @@
    run of untranslated material cannot drag the local search off course.
 4. Final pass: every bead type up to ``max_size`` in a window around the
    anchors, scored by :class:`align.similarity.BeadScorer`.
+5. Re-scoring (``concat=pairs``): longer runs were only approximated, so
+   where merging two adjacent beads of that path, or splitting one of its
+   beads in two, scores within ``rescore_margin`` of the path, the runs of 3+
+   sentences involved are embedded exactly and the final pass runs again,
+   with beads over longer runs limited to those embedded.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 
 from .beads import Bead
 from .search import Band, band_from_anchors, band_search, bead_types, coarse_band, path_to_beads
-from .similarity import BeadScorer, SimilarityConfig, SpanEmbeddings, span_texts
+from .similarity import BeadScorer, SimilarityConfig, SpanEmbeddings, _normalise, span_texts
 
 CONCAT_MODES = ("pairs", "exact", "mean")
 
@@ -30,14 +35,15 @@ CONCAT_MODES = ("pairs", "exact", "mean")
 class AlignConfig:
     """Every setting that changes the output; recorded in the dataset card."""
 
-    max_size: int = 5  # sentences in one bead, both sides together
-    max_side: int = 4  # sentences on one side of a bead
+    max_size: int = 6  # sentences in one bead, both sides together
+    max_side: int = 5  # sentences on one side of a bead
     top_k: int = 3  # anchor pass: candidate targets per source sentence
     window: int = 5  # final pass: sentences around the anchor chain
     row_window: int = 2  # final pass: rows around each row whose columns it may also use
     exhaustive_cells: int = 1_000_000  # larger lattices get a coarse-to-fine band first
     band_margin: int = 12  # coarse-to-fine: cells added on each side of a projected path
     concat: str = "pairs"  # pairs: embed runs of 2, approximate longer ones; exact: embed all; mean: embed none
+    rescore_margin: float | None = 0.05  # concat=pairs: embed longer runs where the path's merges/splits score this close; None: off
     similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
 
     def as_dict(self) -> dict:
@@ -94,10 +100,13 @@ def align_embeddings(
     translations: Sequence[str] | None = None,
     src_headings: np.ndarray | None = None,
     tgt_headings: np.ndarray | None = None,
+    embed_runs=None,
 ) -> list[Bead]:
     """The search, given span embeddings of both documents.
 
     ``src_headings[s]`` (optional) marks headings: they pair only with headings and stand alone.
+    ``embed_runs(side, k, starts)`` (optional; side "src" or "tgt") returns the exact vectors of
+    those runs of k sentences, for re-scoring (see :meth:`SpanEmbeddings.set_runs`).
     """
     n, m = src.n, tgt.n
     if n == 0 or m == 0:
@@ -110,17 +119,69 @@ def align_embeddings(
     if band is not None:  # never look outside the coarse band
         final_band = Band(np.maximum(final_band.lo, band.lo), np.minimum(final_band.hi, band.hi))
         final_band = Band(np.minimum(final_band.lo, final_band.hi), final_band.hi)
-    scorer = BeadScorer(src, tgt, list(src_texts), list(tgt_texts), config.similarity,
-                        list(translations) if translations is not None else None, pair_level=pair_level,
-                        src_headings=src_headings, tgt_headings=tgt_headings, band=band)
-    path = band_search(n, m, bead_types(config.max_size, config.max_side), scorer, final_band)
+
+    def search():
+        scorer = BeadScorer(src, tgt, list(src_texts), list(tgt_texts), config.similarity,
+                            list(translations) if translations is not None else None, pair_level=pair_level,
+                            src_headings=src_headings, tgt_headings=tgt_headings, band=band)
+        return path_to_beads(band_search(n, m, bead_types(config.max_size, config.max_side), scorer, final_band)), scorer
+
+    path, scorer = search()
+    if embed_runs is not None and config.rescore_margin is not None:
+        runs = close_runs(path, scorer, config, src.exact, tgt.exact)
+        for side, spans in (("src", src), ("tgt", tgt)):
+            for k in range(2, spans.max_side + 1):
+                if k not in spans.exact:  # from now on only the runs embedded here
+                    starts = np.array(sorted(runs[side].get(k, ())), dtype=np.int64)
+                    spans.set_runs(k, starts, embed_runs(side, k, starts))
+        path, scorer = search()
     beads = []
-    for s, t in path_to_beads(path):
+    for s, t in path:
         score = None
         if len(s) and len(t):
             score = float(scorer.pair_scores(len(s), len(t), np.array([s.start]), np.array([t.start]))[0])
         beads.append(Bead(tuple(s), tuple(t), score))
     return beads
+
+
+def close_runs(path: list[tuple[range, range]], scorer: BeadScorer, config: AlignConfig,
+               src_exact: set[int], tgt_exact: set[int]) -> dict[str, dict[int, set[int]]]:
+    """Runs not embedded exactly (start ids by side and size) that the re-scoring needs: those of
+    the path's beads, and of each merge of two adjacent beads or split of one bead in two that
+    scores within ``config.rescore_margin`` of the beads it replaces."""
+    runs: dict[str, dict[int, set[int]]] = {"src": {}, "tgt": {}}
+
+    def need(beads):
+        for s, t in beads:
+            if not len(s) or not len(t):  # skips use no runs
+                continue
+            for side, r, exact in (("src", s, src_exact), ("tgt", t, tgt_exact)):
+                if len(r) not in exact:
+                    runs[side].setdefault(len(r), set()).add(r.start)
+
+    def fits(s, t):
+        return len(s) <= config.max_side and len(t) <= config.max_side and len(s) + len(t) <= config.max_size
+
+    margin = config.rescore_margin
+    scores = [scorer.bead_score(s, t) for s, t in path]
+    need(path)
+    for k in range(len(path) - 1):
+        (s1, t1), (s2, t2) = path[k], path[k + 1]
+        merged = (range(s1.start, s2.stop), range(t1.start, t2.stop))
+        if len(merged[0]) and len(merged[1]) and fits(*merged):
+            if scorer.bead_score(*merged) > scores[k] + scores[k + 1] - margin:
+                need([merged])
+    for (s, t), score in zip(path, scores):
+        if not len(s) or not len(t) or len(s) + len(t) < 3:
+            continue
+        for p in range(len(s) + 1):
+            for q in range(len(t) + 1):
+                if (p, q) in ((0, 0), (len(s), len(t))):
+                    continue
+                halves = [(s[:p], t[:q]), (s[p:], t[q:])]
+                if sum(scorer.bead_score(x, y) for x, y in halves) > score - margin:
+                    need(halves)
+    return runs
 
 
 def build_spans(texts: Sequence[str], encoder, config: AlignConfig, precomputed: np.ndarray | None = None) -> SpanEmbeddings:
@@ -162,9 +223,22 @@ def align(
     before = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
     src = build_spans(src_texts, encoder, config, src_embeddings)
     tgt = build_spans(tgt_texts, encoder, config, tgt_embeddings)
-    if translations is not None and encoder is not None and config.similarity.mt_fusion:
+    fuse = translations is not None and encoder is not None and config.similarity.mt_fusion
+    if fuse:
         src = src.fused(build_spans(translations, encoder, config), config.similarity.mt_fusion)
-    beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, translations, src_headings, tgt_headings)
+    embed_runs = None
+    if config.concat == "pairs" and encoder is not None and src_embeddings is None and tgt_embeddings is None:
+        def embed_runs(side: str, k: int, starts: np.ndarray) -> np.ndarray:
+            texts = list(src_texts if side == "src" else tgt_texts)
+            if not len(starts):
+                return np.zeros((0, src.spans[1].shape[1]), np.float32)
+            vecs = _normalise(encoder.encode([" ".join(texts[s : s + k]) for s in starts]))
+            if side == "src" and fuse:
+                w = config.similarity.mt_fusion
+                vecs = (1 - w) * vecs + w * _normalise(encoder.encode([" ".join(translations[s : s + k]) for s in starts]))
+            return vecs
+    beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, translations, src_headings, tgt_headings,
+                             embed_runs)
     after = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
     return Alignment(beads, len(src_texts), len(tgt_texts), config, after - before)
 

@@ -53,10 +53,10 @@ class SimilarityConfig:
     z_weight: float = 0.03  # weight of the calibrated cosine z-score
     z_threshold: float = 3.5  # z below which a pair counts as chance
     length_penalty: bool = True  # multiply by log2(1 + min/max) of span lengths
-    mt_fusion: float = 0.3  # weight of the translation's embedding mixed into the source side (with translations)
-    mt_weight: float = 0.0  # weight of the chrF z-score (with translations); off: it did not help on dev
+    mt_fusion: float = 0.1  # weight of the translation's embedding mixed into the source side (with translations)
+    mt_weight: float = 0.005  # weight of the chrF z-score (with translations)
     mt_threshold: float = 3.0
-    number_weight: float = 0.0  # weight of the number-anchor agreement
+    number_weight: float = 0.1  # weight of the number-anchor agreement
     calibrate: bool = True  # rescale skip and z by this document pair's translation-vs-chance gap
     skip_by_match: tuple[float, float] | None = (1.0, 4.0)  # (z_lo, z_hi): skip cost grows with the sentence's best match z
     merged_min: float | None = 0.0  # a bead with 2+ sentences on a side must score at least this (None: no floor)
@@ -80,6 +80,9 @@ class SpanEmbeddings:
         self.n, self.max_side = len(sentences), max_side
         self.spans: dict[int, np.ndarray] = {1: _normalise(sentences)}
         self.exact: set[int] = {1}
+        # sizes embedded for some runs only (see set_runs): which runs of that size are exact;
+        # beads may use only those, and chance levels come from the exact sizes
+        self.partial: dict[int, np.ndarray] = {}
         # characters per sentence: e5 mean-pools over tokens, so longer parts weigh more in a run
         self.lengths = np.ones(self.n) if lengths is None else np.maximum(np.asarray(lengths, dtype=np.float64), 1.0)
 
@@ -87,12 +90,22 @@ class SpanEmbeddings:
         self.spans[k] = _normalise(vectors)
         self.exact.add(k)
 
+    def set_runs(self, k: int, starts: np.ndarray, vectors: np.ndarray) -> None:
+        """Exact vectors for some runs of size ``k`` (after :meth:`fill`); from then on only
+        the exact runs of that size are usable."""
+        if k not in self.partial:
+            self.spans[k] = self.spans[k].copy()
+            self.partial[k] = np.zeros(len(self.spans[k]), dtype=bool)
+        self.spans[k][starts] = _normalise(vectors)
+        self.partial[k][starts] = True
+
     def fused(self, other: SpanEmbeddings, weight: float) -> SpanEmbeddings:
         """(1 - weight) x these runs + weight x the same runs of ``other`` (e.g. their translation), renormalised."""
         out = SpanEmbeddings(self.spans[1], self.max_side, self.lengths)
         for k, vecs in self.spans.items():
             out.spans[k] = _normalise((1 - weight) * vecs + weight * other.spans[k])
         out.exact = set(self.exact)
+        out.partial = {k: v.copy() for k, v in self.partial.items()}
         return out
 
     def fill(self) -> None:
@@ -211,6 +224,14 @@ class BeadScorer:
 
     def _stat(self, kind: str, a: int, b: int) -> tuple[float, float]:
         key = (kind, a, b)
+        if kind == "cos" and (a in self.src.partial or b in self.tgt.partial) and key not in self._stats:
+            # runs of this size are exact only here and there: their chance level is extrapolated
+            # from sizes 1-2 (exact everywhere), as the approximations' would be biased upwards
+            m = {(x, y): self._stat("cos", x, y) for x in (1, 2) for y in (1, 2)}
+            slope_s, slope_t = m[2, 1][0] - m[1, 1][0], m[1, 2][0] - m[1, 1][0]
+            inter = m[2, 2][0] - m[2, 1][0] - m[1, 2][0] + m[1, 1][0]
+            mu = m[1, 1][0] + slope_s * (a - 1) + slope_t * (b - 1) + inter * (a - 1) * (b - 1)
+            self._stats[key] = (mu, m[min(a, 2), min(b, 2)][1])
         if key not in self._stats:
             i0, j0 = self._random_pairs(a, b)
             if kind != "cos":
@@ -281,6 +302,16 @@ class BeadScorer:
     def pair_scores(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray) -> np.ndarray:
         """Scores of beads src [i0, i0+a) x tgt [j0, j0+b), vectorised over the arrays."""
         cfg = self.cfg
+        usable = np.ones(len(i0), dtype=bool)  # sizes embedded in part: only the exact runs
+        if a in self.src.partial:
+            usable &= self.src.partial[a][i0]
+        if b in self.tgt.partial:
+            usable &= self.tgt.partial[b][j0]
+        if not usable.all():
+            out = np.full(len(i0), -np.inf)
+            if usable.any():
+                out[usable] = self.pair_scores(a, b, i0[usable], j0[usable])
+            return out
         i1, j1 = i0 + a, j0 + b
         u, v = self.src.spans[a][i0], self.tgt.spans[b][j0]
         cos = np.einsum("kd,kd->k", u, v).astype(np.float64)
@@ -315,6 +346,17 @@ class BeadScorer:
             # weakly negative bead beat leaving them unaligned: a merge needs positive evidence.
             score = np.where(score < cfg.merged_min, -np.inf, score)
         return score
+
+    def bead_score(self, src: range, tgt: range) -> float:
+        """Score of one bead (a one-sided one scores as that many skips)."""
+        if len(src) and len(tgt):
+            return float(self.pair_scores(len(src), len(tgt), np.array([src.start]), np.array([tgt.start]))[0])
+        total = 0.0
+        if len(src):
+            total += float(self(1, 0, np.array(src) + 1, np.zeros((len(src), 1), dtype=np.int64)).sum())
+        if len(tgt):
+            total += float(self(0, 1, np.zeros(1, dtype=np.int64), np.array(tgt)[None, :] + 1).sum())
+        return total
 
     def __call__(self, a: int, b: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         if b == 0:

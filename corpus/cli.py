@@ -73,6 +73,7 @@ def _align_config(args: argparse.Namespace):
                            mt_weight=args.mt_weight, mt_fusion=args.mt_fusion, number_weight=args.number_weight)
     return AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
                        top_k=args.top_k, window=args.window, row_window=args.row_window, concat=args.concat,
+                       rescore_margin=None if args.no_rescore else args.rescore_margin,
                        similarity=sim)
 
 
@@ -209,6 +210,10 @@ def _add_aligner_options(p: argparse.ArgumentParser) -> None:
                    help="which runs of sentences to embed: pairs (runs of 2; longer runs from overlapping "
                    "pairs; default), exact (every run up to --max-side: slower, a little more accurate), "
                    "mean (none: normalised sums of sentence vectors)")
+    p.add_argument("--rescore-margin", type=float, default=ac.rescore_margin,
+                   help="with --concat pairs: embed runs of 3+ sentences exactly where merging or splitting the "
+                   f"first path's beads scores this close to it, then search again (default {ac.rescore_margin})")
+    p.add_argument("--no-rescore", action="store_true", help="skip that second search")
     p.add_argument("--top-k", type=int, default=ac.top_k, help=f"anchor pass: candidates per sentence (default {ac.top_k})")
     p.add_argument("--window", type=int, default=ac.window, help=f"final pass: sentences searched around the anchors (default {ac.window})")
     p.add_argument("--row-window", type=int, default=ac.row_window,
