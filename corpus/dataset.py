@@ -262,10 +262,32 @@ def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: Bui
     return report
 
 
+def read_config(out_dir: str | Path, config: str):
+    """One config of a dataset folder as a pyarrow table, or a one-line error saying what is wrong.
+
+    The report and the MT evaluation read the folder this way: pyarrow only, no ``datasets`` import.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = Path(out_dir)
+    if not root.exists():
+        raise CorpusError(root, "no such dataset folder")
+    if not root.is_dir():
+        raise CorpusError(root, "not a folder; give the dataset folder written by `diptych build`")
+    path = root / data_file(config)
+    if not path.is_file():
+        raise CorpusError(path, f"missing; {root} is not a diptych dataset folder (build one with `diptych build -o {root}`)")
+    try:
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException) as e:
+        raise CorpusError(path, f"not a readable parquet file ({' '.join(str(e).split())})") from None
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="")
 
 
 __all__ = ["SPLIT", "BuildReport", "BuildSettings", "StoryPair", "build", "document_rows", "pair_rows",
-           "segment_rows", "story_pairs", "write_parquet"]
+           "read_config", "segment_rows", "story_pairs", "write_parquet"]

@@ -118,17 +118,10 @@ class StoryView:
 
 def _read_config(root: Path, config: str) -> tuple[list[str], list[dict]]:
     """Column names and rows of one config (parquet, read with pyarrow: no ``datasets`` import needed)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from corpus.dataset import read_config
 
-    path = root / data_file(config)
-    if not path.is_file():
-        raise CorpusError(path, f"missing; {root} is not a diptych dataset folder (run `diptych build -o {root}`)")
-    try:
-        table = pq.read_table(path)
-        return table.column_names, table.to_pylist()
-    except (OSError, pa.ArrowException) as e:
-        raise CorpusError(path, f"not a readable parquet file ({e})") from None
+    table = read_config(root, config)
+    return table.column_names, table.to_pylist()
 
 
 def dataset_langs(columns: Iterable[str], source: object = None) -> tuple[str, str]:
@@ -143,10 +136,6 @@ def dataset_langs(columns: Iterable[str], source: object = None) -> tuple[str, s
 def load_dataset_rows(out_dir: str | os.PathLike[str]) -> DatasetRows:
     """Read ``segments`` and ``documents`` of a dataset folder, checking it is one."""
     root = Path(out_dir)
-    if not root.exists():
-        raise CorpusError(root, "no such dataset folder")
-    if not root.is_dir():
-        raise CorpusError(root, "not a folder; give the dataset folder written by `diptych build`")
     seg_cols, segments = _read_config(root, "segments")
     doc_cols, documents = _read_config(root, "documents")
     seg_path = root / data_file("segments")

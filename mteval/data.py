@@ -58,27 +58,10 @@ class TestSet:
         return len(self.segments)
 
 
-def pairs_file(out_dir: str | os.PathLike[str]) -> Path:
-    """The ``pairs`` parquet file of a dataset folder, checked to exist."""
-    root = Path(out_dir)
-    if not root.exists():
-        raise CorpusError(root, "no such folder")
-    if not root.is_dir():
-        raise CorpusError(root, "is a file, not a dataset folder")
-    path = root / data_file("pairs")
-    if not path.is_file():
-        raise CorpusError(root, f"not a diptych dataset: no {data_file('pairs')} (build one with `diptych build -o DIR`)")
-    return path
+def _pairs(out_dir: str | os.PathLike[str]):  # noqa: ANN202 - a pyarrow table
+    from corpus.dataset import read_config
 
-
-def _read_table(path: Path):  # noqa: ANN202 - pyarrow is imported lazily
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.read_table(path)
-    except (OSError, pa.ArrowException) as e:
-        raise CorpusError(path, f"not a readable parquet file ({' '.join(str(e).split())})") from None
+    return Path(out_dir) / data_file("pairs"), read_config(out_dir, "pairs")
 
 
 def _languages(table, path: Path) -> list[str]:  # noqa: ANN001
@@ -91,8 +74,8 @@ def _languages(table, path: Path) -> list[str]:  # noqa: ANN001
 
 def languages(out_dir: str | os.PathLike[str]) -> list[str]:
     """Language codes a dataset has: the fields of the ``translation`` struct."""
-    path = pairs_file(out_dir)
-    return _languages(_read_table(path), path)
+    path, table = _pairs(out_dir)
+    return _languages(table, path)
 
 
 def _check_langs(path: Path, have: Sequence[str], *wanted: str) -> None:
@@ -105,8 +88,7 @@ def _check_langs(path: Path, have: Sequence[str], *wanted: str) -> None:
 
 def load_pairs(out_dir: str | os.PathLike[str], src_lang: str, tgt_lang: str) -> TestSet:
     """Read ``pairs`` as a test set from ``src_lang`` into ``tgt_lang``, rows in file order."""
-    path = pairs_file(out_dir)
-    table = _read_table(path)
+    path, table = _pairs(out_dir)
     _check_langs(path, _languages(table, path), src_lang, tgt_lang)
     missing = [c for c in ("id", "story_id", "alignment_type", "differences") if c not in table.column_names]
     if missing:
@@ -127,8 +109,7 @@ def load_pairs(out_dir: str | os.PathLike[str], src_lang: str, tgt_lang: str) ->
 
 def load_side(out_dir: str | os.PathLike[str], lang: str) -> list[str]:
     """One language's text of every ``pairs`` row, in order (what ``export-sources`` writes)."""
-    path = pairs_file(out_dir)
-    table = _read_table(path)
+    path, table = _pairs(out_dir)
     _check_langs(path, _languages(table, path), lang)
     texts = table.column("translation").combine_chunks().field(lang).to_pylist()
     if any(t is None for t in texts):

@@ -454,7 +454,7 @@ def test_bad_input_is_one_line(case, dataset, hyps, tmp_path, capsys):
     empty_model.mkdir()
     (tmp_path / "taken").mkdir()
     argv, expect = {
-        "no-dir": (["eval-mt", tmp_path / "nope", "--src", "fa", "--tgt", "ar", "--hyp", a], f"{tmp_path / 'nope'}: no such folder"),
+        "no-dir": (["eval-mt", tmp_path / "nope", "--src", "fa", "--tgt", "ar", "--hyp", a], f"{tmp_path / 'nope'}: no such dataset folder"),
         "not-dataset": (["eval-mt", tmp_path, "--src", "fa", "--tgt", "ar", "--hyp", a], "not a diptych dataset"),
         "bad-src": (["eval-mt", dataset, "--src", "de", "--tgt", "ar", "--hyp", a], "no language 'de' in pairs; it has ar, fa"),
         "same-lang": (["eval-mt", dataset, "--src", "ar", "--tgt", "ar", "--hyp", a], "both 'ar'"),
