@@ -145,7 +145,7 @@ def _hashed_ngrams(texts: list[str], dim: int = 2048, orders: tuple[int, ...] = 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def _numbers(texts: list[str], dim: int = 512) -> np.ndarray:
+def _numbers(texts: list[str], dim: int = 128) -> np.ndarray:
     out = np.zeros((len(texts), dim), dtype=np.float32)
     for r, t in enumerate(texts):
         for num in _NUMBER.findall(fold_text(t)):
@@ -214,7 +214,10 @@ class BeadScorer:
             self.mt_tgt = _prefix(_hashed_ngrams(tgt_texts))
         self.num_src = self.num_tgt = None
         if config.number_weight:
-            self.num_src, self.num_tgt = _prefix(_numbers(src_texts)), _prefix(_numbers(tgt_texts))
+            ns, nt = _numbers(src_texts), _numbers(tgt_texts)
+            if ns.any() and nt.any():  # no numbers on one side: nothing to agree on
+                self.num_src, self.num_tgt = _prefix(ns), _prefix(nt)
+                self.num_count_src, self.num_count_tgt = self.num_src.sum(1), self.num_tgt.sum(1)
 
     # -- calibration -------------------------------------------------------
     def _random_pairs(self, a: int, b: int, k: int = 60000) -> tuple[np.ndarray, np.ndarray]:
@@ -327,10 +330,14 @@ class BeadScorer:
             mu, sd = self._stat("chrf", a, b)
             score += cfg.mt_weight * ((self._chrf(i0, i1, j0, j1) - mu) / sd - cfg.mt_threshold)
         if self.num_src is not None:
-            x, y = self.num_src[i1] - self.num_src[i0], self.num_tgt[j1] - self.num_tgt[j0]
-            sx, sy = x.sum(-1), y.sum(-1)
-            dice = 2 * np.minimum(x, y).sum(-1) / np.maximum(sx + sy, 1e-9)
-            score += np.where((sx > 0) & (sy > 0), cfg.number_weight * (dice - 0.5), 0.0)
+            # only beads with numbers on both sides (few): count first, compare those
+            sx, sy = self.num_count_src[i1] - self.num_count_src[i0], self.num_count_tgt[j1] - self.num_count_tgt[j0]
+            k = np.nonzero((sx > 0) & (sy > 0))[0]
+            if len(k):
+                x = self.num_src[i1[k]] - self.num_src[i0[k]]
+                y = self.num_tgt[j1[k]] - self.num_tgt[j0[k]]
+                dice = 2 * np.minimum(x, y).sum(-1) / (sx[k] + sy[k])
+                score[k] += cfg.number_weight * (dice - 0.5)
         if self.src_headings is not None and self.tgt_headings is not None:
             score = np.where(self.src_headings[i0] != self.tgt_headings[j0], -np.inf, score)
         if self.src_breaks is not None and a > 1:  # crossing breaks between i0+1 .. i1-1
