@@ -26,7 +26,7 @@ import numpy as np
 
 from .beads import Bead
 from .search import Band, band_from_anchors, band_search, bead_types, coarse_band, path_to_beads
-from .similarity import BeadScorer, SimilarityConfig, SpanEmbeddings, _normalise, span_texts
+from .similarity import BeadScorer, SimilarityConfig, SpanEmbeddings, mix, span_texts
 
 CONCAT_MODES = ("pairs", "exact", "mean")
 
@@ -135,13 +135,7 @@ def align_embeddings(
                     starts = np.array(sorted(runs[side].get(k, ())), dtype=np.int64)
                     spans.set_runs(k, starts, embed_runs(side, k, starts))
         path, scorer = search()
-    beads = []
-    for s, t in path:
-        score = None
-        if len(s) and len(t):
-            score = float(scorer.pair_scores(len(s), len(t), np.array([s.start]), np.array([t.start]))[0])
-        beads.append(Bead(tuple(s), tuple(t), score))
-    return beads
+    return [Bead(tuple(s), tuple(t), scorer.bead_score(s, t) if len(s) and len(t) else None) for s, t in path]
 
 
 def close_runs(path: list[tuple[range, range]], scorer: BeadScorer, config: AlignConfig,
@@ -226,19 +220,20 @@ def align(
     fuse = translations is not None and encoder is not None and config.similarity.mt_fusion
     if fuse:
         src = src.fused(build_spans(translations, encoder, config), config.similarity.mt_fusion)
-    embed_runs = None
-    if config.concat == "pairs" and encoder is not None and src_embeddings is None and tgt_embeddings is None:
-        def embed_runs(side: str, k: int, starts: np.ndarray) -> np.ndarray:
-            texts = list(src_texts if side == "src" else tgt_texts)
-            if not len(starts):
-                return np.zeros((0, src.spans[1].shape[1]), np.float32)
-            vecs = _normalise(encoder.encode([" ".join(texts[s : s + k]) for s in starts]))
-            if side == "src" and fuse:
-                w = config.similarity.mt_fusion
-                vecs = (1 - w) * vecs + w * _normalise(encoder.encode([" ".join(translations[s : s + k]) for s in starts]))
-            return vecs
+
+    def embed_runs(side: str, k: int, starts: np.ndarray) -> np.ndarray:
+        """Exact vectors of the runs of ``k`` sentences at ``starts`` (fused like the rest of the side)."""
+        if not len(starts):
+            return np.zeros((0, src.spans[1].shape[1]), np.float32)
+        texts = src_texts if side == "src" else tgt_texts
+        vecs = encoder.encode(span_texts(list(texts), k, starts))
+        if side == "src" and fuse:
+            vecs = mix(vecs, encoder.encode(span_texts(list(translations), k, starts)), config.similarity.mt_fusion)
+        return vecs
+
+    rescore = config.concat == "pairs" and encoder is not None and src_embeddings is None and tgt_embeddings is None
     beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, translations, src_headings, tgt_headings,
-                             embed_runs)
+                             embed_runs if rescore else None)
     after = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
     return Alignment(beads, len(src_texts), len(tgt_texts), config, after - before)
 

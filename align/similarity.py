@@ -103,7 +103,7 @@ class SpanEmbeddings:
         """(1 - weight) x these runs + weight x the same runs of ``other`` (e.g. their translation), renormalised."""
         out = SpanEmbeddings(self.spans[1], self.max_side, self.lengths)
         for k, vecs in self.spans.items():
-            out.spans[k] = _normalise((1 - weight) * vecs + weight * other.spans[k])
+            out.spans[k] = mix(vecs, other.spans[k], weight)
         out.exact = set(self.exact)
         out.partial = {k: v.copy() for k, v in self.partial.items()}
         return out
@@ -127,8 +127,16 @@ class SpanEmbeddings:
             self.spans[k] = _normalise(total) if count else np.zeros((0, ones.shape[1]), np.float32)
 
 
-def span_texts(sentences: list[str], k: int, sep: str = " ") -> list[str]:
-    return [sep.join(sentences[s : s + k]) for s in range(len(sentences) - k + 1)]
+def span_texts(sentences: list[str], k: int, starts=None, sep: str = " ") -> list[str]:
+    """The text of each run of ``k`` sentences (every run, or those starting at ``starts``)."""
+    if starts is None:
+        starts = range(len(sentences) - k + 1)
+    return [sep.join(sentences[s : s + k]) for s in starts]
+
+
+def mix(vectors: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - weight) x ``vectors`` + weight x ``other`` (e.g. their translation's), renormalised."""
+    return _normalise((1 - weight) * vectors + weight * other)
 
 
 def _hashed_ngrams(texts: list[str], dim: int = 2048, orders: tuple[int, ...] = (1, 2, 3, 4, 5, 6)) -> np.ndarray:

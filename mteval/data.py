@@ -9,7 +9,6 @@ one line and never a traceback.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +16,6 @@ from pathlib import Path
 from corpus.documents import decode_utf8, read_bytes
 from corpus.errors import CorpusError
 from corpus.schema import data_file
-
-# Everything str.splitlines() breaks on. A text exported one per line must not
-# contain any of them, or the file would have more lines than the test set.
-_LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-
 
 @dataclass(frozen=True)
 class Segment:
@@ -115,16 +109,6 @@ def load_side(out_dir: str | os.PathLike[str], lang: str) -> list[str]:
     if any(t is None for t in texts):
         raise CorpusError(path, f"a row has no {lang} text")
     return texts
-
-
-def one_line(text: str) -> str:
-    """``text`` with every line break made a space, so one segment is one line of a file."""
-    return _LINE_BREAKS.sub(" ", text)
-
-
-def format_lines(texts: Sequence[str]) -> str:
-    """A line-parallel file's content: one text per line, each ending in a newline."""
-    return "".join(one_line(t) + "\n" for t in texts)
 
 
 def read_lines(path: str | os.PathLike[str]) -> list[str]:

@@ -11,7 +11,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from .data import TestSet, one_line
+from corpus.exports import one_line
+
+from .data import TestSet
 from .evaluate import Report
 
 FORMATS = ("text", "markdown", "latex", "json")

@@ -24,7 +24,8 @@ from sacrebleu.significance import PairedTest
 
 from corpus.cli import main
 from corpus.schema import JOIN, data_file, pairs_schema
-from mteval.data import format_lines, read_lines
+from corpus.exports import format_lines
+from mteval.data import read_lines
 
 from .conftest import data_file as article
 from .test_models import nllb_dir  # noqa: F401  the tiny NLLB model fixture (built once for this module)

@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.cli import main
-from corpus.schema import JOIN, data_file, documents_schema, pairs_schema, segments_schema
+from corpus.dataset import pair_rows
+from corpus.schema import data_file, documents_schema, pairs_schema, segments_schema
 from framing.report import (
     DatasetRows,
     Span,
@@ -52,10 +53,7 @@ def write_dataset(root: Path, langs: tuple[str, str], segments: list[dict], docu
     a, b = sorted(langs)
     for r in segments:
         r.setdefault("differences", [])
-    pairs = [{"id": r["id"], "story_id": r["story_id"], "translation": {a: r[a], b: r[b]},
-              "alignment_type": r["alignment_type"], "score": r["score"], f"{a}_ids": r[f"{a}_ids"],
-              f"{b}_ids": r[f"{b}_ids"], "differences": r["differences"]}
-             for r in segments if r["status"] == "aligned"]
+    pairs = pair_rows(segments, langs)
     for config, rows, schema in (("segments", segments, segments_schema(langs)), ("pairs", pairs, pairs_schema(langs)),
                                  ("documents", documents, documents_schema())):
         path = root / data_file(config)
@@ -68,41 +66,18 @@ def write_dataset(root: Path, langs: tuple[str, str], segments: list[dict], docu
 def crocus_rows() -> tuple[list[dict], list[dict]]:
     """The bundled Persian and Arabic versions of the Reuters report, segmented and aligned with the gold
     beads (tests/data), boilerplate rows interleaved in document order, and hand-made differences."""
-    from align.beads import read_beads
+    from align.beads import Bead, read_beads
     from corpus import load_corpus
+    from corpus.dataset import StoryPair, segment_rows
     from corpus.segment import segment_document
 
     corpus = load_corpus()
     docs = {"ar": corpus.documents["002"], "fa": corpus.documents["004"]}
     units = {lang: segment_document(d) for lang, d in docs.items()}
-    beads = read_beads(REPO / "tests/data/crocus-2024.fa-ar.beads")  # source fa, target ar
-    rows: list[dict] = []
-    done = {"ar": -1, "fa": -1}
-
-    def add(ids: dict[str, list[int]], status: str) -> None:
-        text = {lang: JOIN.join(units[lang][i].text for i in ids.get(lang, [])) for lang in ("ar", "fa")}
-        rows.append({"id": f"crocus-2024/{len(rows):05d}", "story_id": "crocus-2024", **text,
-                     **{f"{lang}_ids": [f"{docs[lang].id}:{i}" for i in ids.get(lang, [])] for lang in ("ar", "fa")},
-                     "status": status, "alignment_type": f"{len(ids.get('ar', []))}-{len(ids.get('fa', []))}",
-                     "score": None if status == "boilerplate" else (0.8 if status == "aligned" else 0.0),
-                     "differences": []})
-
-    def flush(lang: str, upto: int) -> None:  # boilerplate units before ``upto``, as their own rows
-        for u in units[lang][done[lang] + 1: upto]:
-            if not u.alignable:
-                add({lang: [u.id]}, "boilerplate")
-        done[lang] = max(done[lang], upto - 1)
-
-    for bead in beads:
-        side = {"fa": list(bead.src), "ar": list(bead.tgt)}
-        for lang in ("ar", "fa"):
-            if side[lang]:
-                flush(lang, side[lang][0])
-                done[lang] = side[lang][-1]
-        add({k: v for k, v in side.items() if v}, "aligned" if bead.src and bead.tgt else
-            ("fa_only" if bead.src else "ar_only"))
-    for lang in ("ar", "fa"):
-        flush(lang, len(units[lang]))
+    entry = {e.id: e for e in corpus.entries}
+    gold = read_beads(REPO / "tests/data/crocus-2024.fa-ar.beads")  # source fa, target ar
+    beads = [Bead(b.tgt, b.src, 0.8 if b.src and b.tgt else None) for b in gold]  # as the build has them: ar, fa
+    rows = segment_rows(StoryPair("crocus-2024", entry["002"], entry["004"]), units["ar"], units["fa"], beads)
 
     def row_with(lang: str, needle: str) -> dict:
         return next(r for r in rows if needle in r[lang] and r["status"] != "boilerplate")
