@@ -15,9 +15,11 @@ from pathlib import Path
 
 from . import __version__
 from .errors import CorpusError
+from .languages import require_code
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
+    require_code(args.lang, "--lang")
     units = _load_units(args.file, args.lang, args.presegmented, not args.no_lang_check, args.outlet)
     out = sys.stdout
     for u in units:
@@ -92,7 +94,17 @@ def _load_embeddings(path: Path | None, n: int, what: str):
         raise CorpusError(path, f"not a .npy array ({e})") from None
     if x.ndim != 2 or len(x) != n:
         raise CorpusError(path, f"has shape {tuple(x.shape)}, expected one row per {what} sentence ({n} rows)")
-    return x.astype(np.float32)
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise CorpusError(path, f"holds {x.dtype} values, expected float32 embeddings")
+    x = x.astype(np.float32)
+    bad = ~np.isfinite(x).all(axis=1)
+    if bad.any():
+        rows = np.nonzero(bad)[0]
+        raise CorpusError(path, f"holds NaN or infinite values in {len(rows)} row(s), first row {rows[0]}")
+    if n and not np.linalg.norm(x, axis=1).all():
+        raise CorpusError(path, f"row {int(np.nonzero(np.linalg.norm(x, axis=1) == 0)[0][0])} is all zeros: "
+                          "an embedding needs a direction")
+    return x
 
 
 def cmd_align(args: argparse.Namespace) -> int:
@@ -104,6 +116,8 @@ def cmd_align(args: argparse.Namespace) -> int:
         raise CorpusError(None, "--src-embeddings and --tgt-embeddings go together")
     if args.translations and args.translator:
         raise CorpusError(None, "give --translations or --translator, not both")
+    require_code(args.src_lang, "--src-lang")
+    require_code(args.tgt_lang, "--tgt-lang")
     check = not args.no_lang_check
     src_units = _load_units(args.src, args.src_lang, args.presegmented, check)
     tgt_units = _load_units(args.tgt, args.tgt_lang, args.presegmented, check)

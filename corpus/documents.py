@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError
-from .languages import check_language
+from .languages import check_language, require_code
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,7 @@ def read_document(
     **meta: str | None,
 ) -> Document:
     """Read a file as a :class:`Document` in ``lang``, checking that the text is in that language."""
+    require_code(lang, path)
     text = read_text(path)
     if check_lang:
         check_language(text, lang, path)

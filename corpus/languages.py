@@ -55,6 +55,34 @@ def _config() -> tuple[dict[str, str], dict[str, Profile]]:
     return scripts, profiles
 
 
+@lru_cache(maxsize=1)
+def _codes() -> frozenset[str]:
+    data = tomllib.loads(resources.files("corpus").joinpath("resources/languages.toml").read_text("utf-8"))
+    return frozenset(data["codes"]["iso639_1"].split()) | frozenset(data["codes"]["iso639_3"].split())
+
+
+_SUBTAG = re.compile(r"[A-Z][a-z]{3}|[A-Z]{2}|[0-9]{3}")  # BCP 47 script (Hant), region (BR, 419)
+
+
+def code_problem(code: str) -> str | None:
+    """Why ``code`` is not a language code diptych knows (ISO 639-1, or 639-3 where a language
+    has no two-letter code, plus optional script/region subtags), or None when it is one."""
+    base, *subtags = code.split("-")
+    if base not in _codes():
+        return f"language code {code!r} is not an ISO 639 code such as 'fa' or 'ar'"
+    if len(subtags) > 2 or not all(_SUBTAG.fullmatch(t) for t in subtags):
+        return f"language code {code!r}: {'-'.join(subtags)!r} is not a script or region subtag such as 'Hant' or 'BR'"
+    return None
+
+
+def require_code(code: str, source: object) -> str:
+    """``code``, or a :class:`CorpusError` naming ``source`` when it is not a known language code."""
+    problem = code_problem(code)
+    if problem:
+        raise CorpusError(source, problem)
+    return code
+
+
 def english_name(code: str) -> str:
     """The language's English name ("Arabic"), or the code where diptych has no profile for it."""
     p = _config()[1].get(code)
@@ -127,8 +155,7 @@ def detect_mismatch(text: str, lang: str) -> str | None:
 
 def check_language(text: str, lang: str, source: object) -> None:
     """Raise :class:`CorpusError` naming ``source`` when ``text`` is not in ``lang``."""
-    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", lang):
-        raise CorpusError(source, f"language code {lang!r} is not an ISO 639 code such as 'fa' or 'ar'")
+    require_code(lang, source)
     why = detect_mismatch(text, lang.split("-")[0])
     if why:
         raise CorpusError(source, why)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from .documents import Document, read_document
 from .errors import CorpusError
+from .languages import code_problem
 
 MANIFEST = "manifest.toml"
 ROLES = ("parallel", "comparable")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_LANG = re.compile(r"[a-z]{2,3}")
 _DOC_FIELDS = {"id": True, "file": True, "lang": True, "story": True, "role": True,
                "outlet": False, "sha256": False, "url": False, "title": False, "published": False, "note": False}
 _STORY_FIELDS = {"id": True, "title": False, "description": False}
@@ -127,8 +127,8 @@ def parse_manifest(path: Path) -> tuple[list[Story], list[Entry]]:
             raise CorpusError(path, f"{where}: id must be letters, digits, '_', '.' or '-'")
         if any(e.id == t["id"] for e in entries):
             raise CorpusError(path, f"{where}: duplicate id")
-        if not _LANG.fullmatch(t["lang"]):
-            raise CorpusError(path, f"{where}: lang {t['lang']!r} is not an ISO 639 code such as 'fa' or 'ar'")
+        if problem := code_problem(t["lang"]):
+            raise CorpusError(path, f"{where}: {problem}")
         if t["role"] not in ROLES:
             raise CorpusError(path, f"{where}: role {t['role']!r} must be one of {', '.join(ROLES)}")
         if declared and t["story"] not in declared:

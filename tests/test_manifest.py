@@ -70,7 +70,9 @@ def test_a_story_of_ones_own_loads(own):
 @pytest.mark.parametrize(
     "edit, problem",
     [
-        (lambda m: m.replace('lang = "fa"', 'lang = "Persian"'), "document 2 ('b'): lang 'Persian' is not an ISO 639 code"),
+        (lambda m: m.replace('lang = "fa"', 'lang = "Persian"'), "document 2 ('b'): language code 'Persian' is not an ISO 639 code"),
+        (lambda m: m.replace('lang = "fa"', 'lang = "xx-nonsense"'), "document 2 ('b'): language code 'xx-nonsense' is not an ISO 639 code"),
+        (lambda m: m.replace('lang = "fa"', 'lang = "fa-nonsense"'), "'nonsense' is not a script or region subtag"),
         (lambda m: m.replace('role = "parallel"\noutlet', 'role = "translation"\noutlet'), "document 1 ('a'): role 'translation' must be one of parallel, comparable"),
         (lambda m: m.replace('id = "b"', 'id = "a"'), "document 2 ('a'): duplicate id"),
         (lambda m: m.replace('file = "b.txt"\n', ""), "document 2 ('b'): missing field 'file'"),
