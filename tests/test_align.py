@@ -216,3 +216,47 @@ def test_number_anchors_reward_agreeing_figures():
     # a sentence without numbers is neither helped nor hurt
     assert anchored.pair_scores(1, 1, np.array([1]), np.array([0]))[0] == pytest.approx(
         plain.pair_scores(1, 1, np.array([1]), np.array([0]))[0])
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--src-lang", "xx-nonsense", "--src-lang: language code 'xx-nonsense' is not an ISO 639 code"),
+    ("--tgt-lang", "ar-nonsense", "--tgt-lang: language code 'ar-nonsense': 'nonsense' is not a script or region subtag"),
+    ("--src-lang", "Persian", "--src-lang: language code 'Persian' is not an ISO 639 code"),
+])
+def test_align_refuses_unknown_language_codes(tmp_path, capsys, option, value, message):
+    fa, ar = data_file("004"), data_file("002")
+    langs = {"--src-lang": "fa", "--tgt-lang": "ar", option: value}
+    out = tmp_path / "out.beads"
+    args = ["align", str(fa), str(ar), "--no-lang-check", "--quiet", "-o", str(out)]
+    assert main([*args, *(x for kv in langs.items() for x in kv)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("poison, message", [
+    (np.nan, "holds NaN or infinite values in 1 row(s), first row 4"),
+    (np.inf, "holds NaN or infinite values in 1 row(s), first row 4"),
+    (0.0, "row 4 is all zeros"),
+])
+def test_align_refuses_embeddings_that_are_not_finite_vectors(tmp_path, capsys, poison, message):
+    de = tmp_path / "de.txt"
+    fr = tmp_path / "fr.txt"
+    de.write_text("".join(f"Satz Nummer {i} handelt vom Berg.\n" for i in range(6)), "utf-8")
+    fr.write_text("".join(f"La phrase numéro {i} parle de la montagne.\n" for i in range(6)), "utf-8")
+    rng = np.random.default_rng(0)
+    good, bad = tmp_path / "good.npy", tmp_path / "bad.npy"
+    np.save(good, rng.normal(size=(6, 8)).astype(np.float32))
+    x = rng.normal(size=(6, 8)).astype(np.float32)
+    x[4] = poison if poison else 0.0
+    np.save(bad, x)
+    out = tmp_path / "out.beads"
+    base = ["align", str(de), str(fr), "--src-lang", "de", "--tgt-lang", "fr", "--presegmented", "--quiet",
+            "-o", str(out)]
+    assert main([*base, "--src-embeddings", str(good), "--tgt-embeddings", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{bad}: {message}" in err and "Traceback" not in err
+    assert not out.exists()
+    # the same files with finite vectors align
+    assert main([*base, "--src-embeddings", str(good), "--tgt-embeddings", str(good)]) == 0
+    assert out.exists()
