@@ -63,26 +63,59 @@ def band_search(
     scores: BeadScores,
     band: Band | None = None,
     chunk: int | None = None,
+    gap_extend: float | None = None,
 ) -> list[tuple[int, int]]:
     """Best path from (0, 0) to (n, m) as the list of bead types taken, in order.
 
     ``types`` must include (0, 1) and (1, 0) so that a path always exists.
-    The 0-1 bead stays in the same row, so it is resolved with a running
+    One-sided beads score what ``scores`` says for each sentence. With
+    ``gap_extend`` (a ratio in [0, 1]), consecutive one-sided beads on the same
+    side form one gap: its first sentence scores in full, every further one
+    ``gap_extend`` times its score (Gotoh's affine gaps, three states per cell).
+    Omissions come in blocks (a paragraph left out, a run of photo captions),
+    so evidence for an omission belongs to the block, not to each sentence.
+    The 0-1 beads stay in the same row, so they are resolved with a running
     maximum instead of a Python loop over cells.
     """
-    band = band or Band.full(n, m)
+    tables = _forward(n, m, types, scores, band, chunk, gap_extend)
+    return _backtrack(n, m, types, tables)
+
+
+@dataclass
+class _Tables:
+    band: Band
+    M: np.ndarray  # best score of a path ending at the cell with a two-sided bead (or the start)
+    S: np.ndarray  # ... ending with a 1-0 bead
+    T: np.ndarray  # ... ending with a 0-1 bead
+    pM: np.ndarray  # two-sided bead type index * 3 + state before it; -2 at the start
+    pS: np.ndarray  # state before the 1-0 bead
+    pT: np.ndarray  # state before the 0-1 bead
+
+    def best(self, i: int, w) -> np.ndarray:
+        return np.maximum(np.maximum(self.M[i, w], self.S[i, w]), self.T[i, w])
+
+
+def _check_band(n: int, m: int, band: Band) -> None:
     lo, hi = band.lo, band.hi
     if lo[0] != 0 or hi[n] != m or np.any(lo > hi) or np.any(np.diff(lo) < 0) or np.any(np.diff(hi) < 0):
         raise ValueError("band must start at (0, 0), end at (n, m) and be monotone")
+
+
+def _forward(n, m, types, scores, band, chunk, gap_extend) -> _Tables:
+    band = band or Band.full(n, m)
+    _check_band(n, m, band)
     if (0, 1) not in types or (1, 0) not in types:
         raise ValueError("bead types must include 1-0 and 0-1")
+    rho = 1.0 if gap_extend is None else float(gap_extend)
+    lo, hi = band.lo, band.hi
     W = band.width
     chunk = chunk or max(8, min(256, 32768 // W))  # rows scored at once: bounds the callbacks' memory
     offsets = np.arange(W)
-    D = np.full((n + 1, W), NEG)
-    ptr = np.full((n + 1, W), -1, dtype=np.int8)
-    two_sided = [(t, ab) for t, ab in enumerate(types) if ab[0] > 0]
-    t01 = types.index((0, 1))
+    M, S, T = (np.full((n + 1, W), NEG) for _ in range(3))
+    pM = np.full((n + 1, W), -1, dtype=np.int16)
+    pS = np.zeros((n + 1, W), dtype=np.int8)
+    pT = np.zeros((n + 1, W), dtype=np.int8)
+    two_sided = list(enumerate(ab for ab in types if ab[0] > 0 and ab[1] > 0))
 
     cache: dict[tuple[int, int], np.ndarray] = {}
     cache_start = -1
@@ -92,55 +125,142 @@ def band_search(
             rows = np.arange(i, min(n, i + chunk - 1) + 1)
             chunk_cols = lo[rows][:, None] + offsets[None, :]  # (R, W); cells past hi are ignored
             chunk_valid = chunk_cols <= hi[rows][:, None]
-            cache = {}
-            for a, b in types:
-                if a > 0:
-                    cache[(a, b)] = np.asarray(scores(a, b, rows, chunk_cols), dtype=np.float64)
-            s01 = np.asarray(scores(0, 1, rows, chunk_cols), dtype=np.float64)
+            cache = {ab: np.asarray(scores(ab[0], ab[1], rows, chunk_cols), dtype=np.float64) for ab in types}
         r = i - cache_start
         cols = chunk_cols[r]
         valid = chunk_valid[r]
         best = np.full(W, NEG)
-        arg = np.full(W, -1, dtype=np.int8)
+        arg = np.full(W, -1, dtype=np.int16)
         if i == 0:
-            best[0] = 0.0  # start state (0, 0)
+            best[0], arg[0] = 0.0, -2  # the start state (0, 0)
         for t, (a, b) in two_sided:
             p = i - a
             if p < 0:
                 continue
             src_cols = cols - b - lo[p]
             ok = valid & (src_cols >= 0) & (src_cols <= hi[p] - lo[p]) & (cols - b >= 0)
+            if not ok.any():
+                continue
+            w = src_cols[ok]
+            prev = np.stack([M[p, w], S[p, w], T[p, w]])
+            state = prev.argmax(0)
             cand = np.full(W, NEG)
-            cand[ok] = D[p, src_cols[ok]] + cache[(a, b)][r][ok]
+            cand[ok] = prev[state, np.arange(len(w))] + cache[(a, b)][r][ok]
             better = cand > best
             best[better] = cand[better]
-            arg[better] = t
-        # 0-1 beads: D[j] = max(best[j], D[j-1] + s01[j]) as a running maximum.
-        step = np.where(valid, s01[r], 0.0)
-        step[0] = 0.0
-        C = np.cumsum(step)
-        Y = best - C
-        M = np.maximum.accumulate(Y)
-        row = M + C
-        from_left = (M > Y) & valid
-        from_left[0] = False
-        arg[from_left] = t01
-        row[~valid] = NEG
-        D[i] = row
-        ptr[i] = arg
+            code = np.zeros(W, dtype=np.int16)
+            code[ok] = t * 3 + state
+            arg[better] = code[better]
+        M[i] = np.where(valid, best, NEG)
+        pM[i] = arg
+        if i > 0:  # 1-0 beads: from row i-1, same column; a new gap, or one more sentence of a gap
+            p = i - 1
+            src_cols = cols - lo[p]
+            ok = valid & (src_cols >= 0) & (src_cols <= hi[p] - lo[p])
+            w = src_cols[ok]
+            s10 = cache[(1, 0)][r][ok]
+            from_m, from_t, from_s = M[p, w] + s10, T[p, w] + s10, S[p, w] + rho * s10
+            opened = np.maximum(from_m, from_t)
+            row = np.full(W, NEG)
+            row[ok] = np.maximum(opened, from_s)
+            code = np.zeros(W, dtype=np.int8)
+            code[ok] = np.where(from_s > opened, 1, np.where(from_m >= from_t, 0, 2))
+            S[i], pS[i] = row, code
+        # 0-1 beads within the row: T[j] = max(max(M, S)[j-1] + s[j], T[j-1] + rho * s[j]), a running maximum
+        s01 = np.where(valid, cache[(0, 1)][r], 0.0)
+        ms = np.maximum(M[i], S[i])
+        base = np.full(W, NEG)
+        base[1:] = ms[:-1] + s01[1:]
+        ext = rho * s01
+        ext[0] = 0.0
+        C = np.cumsum(ext)
+        Y = base - C
+        run = np.maximum.accumulate(Y)
+        T[i] = np.where(valid, run + C, NEG)
+        left = np.concatenate([[NEG], run[:-1]])
+        opened = Y >= left
+        from_m = np.concatenate([[NEG], M[i, :-1]]) >= np.concatenate([[NEG], S[i, :-1]])
+        pT[i] = np.where(opened, np.where(from_m, 0, 1), 2)
+    return _Tables(band, M, S, T, pM, pS, pT)
 
-    # Back-track from (n, m).
+
+def _backtrack(n: int, m: int, types, tb: _Tables) -> list[tuple[int, int]]:
+    lo = tb.band.lo
+    two_sided = [ab for ab in types if ab[0] > 0 and ab[1] > 0]
     path: list[tuple[int, int]] = []
     i, j = n, m
+    w = j - lo[i]
+    state = int(np.argmax([tb.M[i, w], tb.S[i, w], tb.T[i, w]]))
+    if not np.isfinite(max(tb.M[i, w], tb.S[i, w], tb.T[i, w])):
+        raise RuntimeError(f"no path reaches ({n}, {m}); the band is too narrow")
     while i > 0 or j > 0:
-        t = int(ptr[i, j - lo[i]])
-        if t < 0:
-            raise RuntimeError(f"no path reaches ({i}, {j}); the band is too narrow")
-        a, b = types[t]
+        w = j - lo[i]
+        if state == 0:
+            code = int(tb.pM[i, w])
+            if code < 0:
+                raise RuntimeError(f"no path reaches ({i}, {j}); the band is too narrow")
+            a, b = two_sided[code // 3]
+            state = code % 3
+        elif state == 1:
+            a, b = 1, 0
+            state = int(tb.pS[i, w])
+        else:
+            a, b = 0, 1
+            state = int(tb.pT[i, w])
         path.append((a, b))
         i, j = i - a, j - b
     path.reverse()
     return path
+
+
+def near_optimal_beads(
+    n: int,
+    m: int,
+    types: list[tuple[int, int]],
+    scores: BeadScores,
+    band: Band | None,
+    margin: float,
+    wanted=lambda a, b: True,
+) -> list[tuple[int, int, int, int]]:
+    """Every two-sided bead ``(a, b, i, j)`` (ending at state (i, j)) of a wanted type that lies on
+    some path scoring within ``margin`` of the best one (its max-marginal), one-sided beads scored
+    independently. A forward pass and the same pass over the reversed documents give, for each
+    cell, the best path into it and the best path out of it."""
+    band = band or Band.full(n, m)
+    fwd = _forward(n, m, types, scores, band, None, None)
+    rev_band = Band(m - band.hi[::-1], m - band.lo[::-1])
+
+    def rev_scores(a, b, rows, cols):
+        return scores(a, b, n - np.asarray(rows) + a, m - np.asarray(cols) + b)
+
+    bwd = _forward(n, m, types, rev_scores, rev_band, None, None)
+    lo, hi = band.lo, band.hi
+    W = band.width
+    offsets = np.arange(W)
+    end = fwd.best(n, m - lo[n])
+    out = []
+    chunk = max(8, min(256, 32768 // W))
+    for a, b in types:
+        if a == 0 or b == 0 or not wanted(a, b):
+            continue
+        for start in range(a, n + 1, chunk):
+            rows = np.arange(start, min(n, start + chunk - 1) + 1)
+            cols = lo[rows][:, None] + offsets[None, :]
+            s = np.asarray(scores(a, b, rows, cols), dtype=np.float64)
+            for r, i in enumerate(rows):
+                p = i - a
+                src = cols[r] - b - lo[p]
+                ok = (cols[r] <= hi[i]) & (src >= 0) & (src <= hi[p] - lo[p]) & (cols[r] - b >= 0) & np.isfinite(s[r])
+                if not ok.any():
+                    continue
+                j = cols[r][ok]
+                into = fwd.best(p, src[ok])
+                ri, rj = n - i, m - j  # the reversed documents' state for (i, j)
+                out_of = bwd.best(ri, rj - rev_band.lo[ri])
+                total = into + s[r][ok] + out_of
+                for jj in j[total >= end - margin - 1e-9 * max(1.0, abs(end))]:  # rounding of the two sums
+                    out.append((a, b, int(i), int(jj)))
+    return out
 
 
 def path_to_beads(path: list[tuple[int, int]]) -> list[tuple[range, range]]:

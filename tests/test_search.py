@@ -172,3 +172,86 @@ def test_row_window_keeps_the_true_path_past_a_wrong_anchor():
     wide = band_from_anchors(anchors, 6, 14, window=1, row_window=2)
     assert narrow.hi[1] < 11 <= wide.hi[1]  # the true state (1, 11) is inside the band only with the row window
     assert all(wide.lo[i] <= narrow.lo[i] and wide.hi[i] >= narrow.hi[i] for i in range(7))
+
+
+def all_paths(n, m, types):
+    """Every path from (0, 0) to (n, m) as a list of (a, b, i, j) beads (end states)."""
+    out = []
+
+    def walk(i, j, path):
+        if (i, j) == (n, m):
+            out.append(list(path))
+            return
+        for a, b in types:
+            if i + a <= n and j + b <= m:
+                path.append((a, b, i + a, j + b))
+                walk(i + a, j + b, path)
+                path.pop()
+
+    walk(0, 0, [])
+    return out
+
+
+def affine_total(path, table, rho):
+    """Score of a path when a one-sided bead right after one on the same side counts rho times."""
+    total, prev = 0.0, None
+    for a, b, i, j in path:
+        s = table[(a, b)][i, j]
+        kind = "two" if a and b else ("src" if a else "tgt")
+        total += rho * s if kind != "two" and kind == prev else s
+        prev = kind
+    return total
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.3, 1.0])
+def test_affine_gaps_find_the_best_path_by_brute_force(rho):
+    rng = np.random.default_rng(int(rho * 10))
+    types = bead_types(3)
+    for _ in range(60):
+        n, m = (int(x) for x in rng.integers(0, 5, 2))
+        table = {t: rng.normal(size=(n + 1, m + 1)) for t in types}
+
+        def scores(a, b, rows, cols, table=table, n=n, m=m):
+            return table[(a, b)][np.clip(rows, 0, n)[:, None] * np.ones_like(cols), np.clip(cols, 0, m)]
+
+        path = band_search(n, m, types, scores, gap_extend=rho)
+        beads, i, j = [], 0, 0
+        for a, b in path:
+            i, j = i + a, j + b
+            beads.append((a, b, i, j))
+        best = max(affine_total(p, table, rho) for p in all_paths(n, m, types))
+        assert affine_total(beads, table, rho) == pytest.approx(best)
+
+
+def test_a_block_of_insertions_costs_one_gap():
+    # target 1..4 are captions with no counterpart; pairing them with sources 1-2 scores a little,
+    # skipping them one by one costs 4 x 0.3, as one gap 0.3 + 3 x 0.03
+    sim = np.full((4, 7), -0.5)
+    sim[0, 0], sim[1, 5], sim[2, 6] = 0.9, 0.25, 0.25
+    merge = {(1, 2, 1, 1): 0.05, (1, 2, 2, 3): 0.05}
+    plain = beads_of(band_search(3, 7, bead_types(3), matrix_scores(sim[:3], skip=-0.3, merge=merge)))
+    gapped = beads_of(band_search(3, 7, bead_types(3), matrix_scores(sim[:3], skip=-0.3, merge=merge), gap_extend=0.1))
+    assert ([1], [5]) not in plain
+    assert gapped == [([0], [0]), ([], [1]), ([], [2]), ([], [3]), ([], [4]), ([1], [5]), ([2], [6])]
+
+
+def test_near_optimal_beads_are_those_of_paths_within_the_margin():
+    from align.search import near_optimal_beads
+
+    rng = np.random.default_rng(3)
+    types = bead_types(4)
+    for _ in range(40):
+        n, m = (int(x) for x in rng.integers(1, 5, 2))
+        table = {t: rng.normal(size=(n + 1, m + 1)) for t in types}
+
+        def scores(a, b, rows, cols, table=table, n=n, m=m):
+            rows = np.asarray(rows)
+            return table[(a, b)][np.clip(rows, 0, n)[:, None] * np.ones_like(cols), np.clip(cols, 0, m)]
+
+        paths = all_paths(n, m, types)
+        totals = [affine_total(p, table, 1.0) for p in paths]
+        best = max(totals)
+        for margin in (0.0, 0.5, 2.0):
+            expected = {bd for p, t in zip(paths, totals) if t >= best - margin - 1e-9 for bd in p if bd[0] and bd[1]}
+            got = set(near_optimal_beads(n, m, types, scores, None, margin))
+            assert got == expected, (n, m, margin)
