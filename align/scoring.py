@@ -104,3 +104,52 @@ def score_alignments(gold_docs: Sequence[Iterable[Bead | Key]], test_docs: Seque
     ps, pl = _ratio(p.tp_strict, p.tp_strict + p.fp_strict), _ratio(p.tp_lax, p.tp_lax + p.fp_lax)
     rs, rl = _ratio(r.tp_strict, r.tp_strict + r.fp_strict), _ratio(r.tp_lax, r.tp_lax + r.fp_lax)
     return Score(ps, rs, _f1(ps, rs), pl, rl, _f1(pl, rl), n_gold, n_test)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Where predicted beads go wrong, pooled over documents.
+
+    ``confusion[(gold, predicted)]`` counts gold beads by their type and the type of the
+    predicted bead holding most of their sentences (``-`` where the gold bead has none).
+    ``spurious_one_sided``: predicted 1-0/0-1 beads whose sentence the gold aligns.
+    ``over_merged``: predicted two-sided beads that take sentences from two or more gold beads.
+    ``split``: gold two-sided beads whose sentences are spread over two or more predicted beads.
+    """
+
+    confusion: dict[tuple[str, str], int]
+    spurious_one_sided: int
+    over_merged: int
+    split: int
+
+
+def _kind(key: Key) -> str:
+    return f"{len(key[0])}-{len(key[1])}"
+
+
+def diagnose(gold_docs: Sequence[Iterable[Bead | Key]], test_docs: Sequence[Iterable[Bead | Key]]) -> Diagnosis:
+    confusion: dict[tuple[str, str], int] = {}
+    spurious = merged = split = 0
+    for g, t in zip(gold_docs, test_docs):
+        g, t = _keys(g), _keys(t)
+        gold_of = {}
+        for k, (s, tt) in enumerate(g):
+            gold_of.update({("s", i): k for i in s} | {("t", j): k for j in tt})
+        pred_of = {}
+        for k, (s, tt) in enumerate(t):
+            pred_of.update({("s", i): k for i in s} | {("t", j): k for j in tt})
+        for src, tgt in t:
+            owners = {gold_of[x] for x in [("s", i) for i in src] + [("t", j) for j in tgt] if x in gold_of}
+            if not src or not tgt:
+                spurious += any(g[k][0] and g[k][1] for k in owners)
+            elif len(owners) >= 2:
+                merged += 1
+        for src, tgt in g:
+            members = [("s", i) for i in src] + [("t", j) for j in tgt]
+            preds = [pred_of[x] for x in members if x in pred_of]
+            if src and tgt and len(set(preds)) >= 2:
+                split += 1
+            best = max(set(preds), key=lambda k: (preds.count(k), -k)) if preds else None
+            key = (_kind((src, tgt)), _kind(t[best]) if best is not None else "-")
+            confusion[key] = confusion.get(key, 0) + 1
+    return Diagnosis(confusion, spurious, merged, split)
