@@ -384,6 +384,24 @@ def _assemble(side: _Side, spans: list[tuple[int, int]], typed: list[_Piece], ot
     return out
 
 
+def side(text: str, lang: str, label: str | None = None) -> _Side:
+    """One text read with its language's lexicon; ``label`` names it in notes (default: the language)."""
+    lex = load_lexicon(lang)
+    words = lex.words(text)
+    return _Side(label or lang, text, lex, words, lex.items(text, words))
+
+
+def typed_differences(a: _Side, b: _Side) -> tuple[list[Difference], list[Difference]]:
+    """The typed items of each text that the other lacks (figures, names, sources, attribution,
+    hedges, loaded words), as differences with offsets into their own text. The two texts may be
+    in one language (two outlets' Arabic) or two; no encoder is involved. The differences'
+    ``lang`` is each side's label."""
+    concepts = load_concepts()
+    typed_a, _ = _typed(a, b, concepts)
+    typed_b, _ = _typed(b, a, concepts)
+    return _assemble(a, [], typed_a, b.lang), _assemble(b, [], typed_b, a.lang)
+
+
 def annotate(rows: list[dict], langs: Sequence[str], *, encoder=None, translate: Translate | None = None,
              progress: bool = False, config: DiffConfig = DiffConfig()) -> None:
     """Fill ``row["differences"]`` (a list of dicts) for every segments row, in place.
