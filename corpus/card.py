@@ -38,12 +38,51 @@ def build_signature(settings, encoder=None, translator=None) -> str:
     parts = [f"diptych:{__version__}", f"encoder:{encoder.signature if encoder else settings.encoder}",
              f"translator:{translator.signature if translator else (settings.translator or 'none')}"]
     parts += [f"{k}:{v}" for k, v in cfg.items()] + [f"sim.{k}:{v}" for k, v in sim.items()]
+    parts += [f"links.{k}:{v}" for k, v in settings.link_config().as_dict().items()]
     parts += [f"datasets:{datasets.__version__}", f"pyarrow:{pyarrow.__version__}"]
     return "|".join(parts)
 
 
+def _comparable_section(corpus, comparable: Sequence[dict]) -> list[str]:
+    """How the other outlets' sentences link to the parallel versions: the rule and the counts."""
+    from align.links import LinkConfig
+
+    docs = [e for e in corpus.entries if e.role == "comparable"]
+    if not docs:
+        return []
+    out = [
+        "## Other outlets' coverage (`comparable`)",
+        "",
+        "Each sentence of a `comparable` document is linked to the sentence of each parallel version that "
+        "reports the same fact, when the two are each other's best match and their ratio margin (cosine over "
+        "the mean cosine of both sentences' nearest neighbours, Artetxe & Schwenk 2019) reaches the threshold "
+        f"in the build settings ({LinkConfig().threshold} by default, the lowest margin that keeps links 95% "
+        "precise on gold-aligned development sets cut into story-sized pieces; see the diptych README). "
+        "A linked sentence gets one row per link, with `conflicts`: figures that disagree (with the words they "
+        "count; a bound the other figure meets is noted as vaguer, not a conflict), dates, names and sources, "
+        "attribution verbs, hedges and loaded words on one side only. `differences` are the linked sentence's "
+        "typed items the reference lacks, with offsets into `text`.",
+        "",
+        "| document | outlet | language | sentences | linked | unlinked | links | conflicts by kind |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for e in docs:
+        rows = [r for r in comparable if r["doc_id"] == e.id]
+        linked = {r["ids"][0] for r in rows if r["status"] == "linked"}
+        unlinked = sum(r["status"] == "unlinked" for r in rows)
+        kinds: dict[str, int] = {}
+        for r in rows:
+            for c in r["conflicts"]:
+                kinds[c["kind"]] = kinds.get(c["kind"], 0) + 1
+        n = sum(r["status"] == "linked" for r in rows)
+        conflicts = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"
+        out.append(f"| {e.id} | {_cell(e.outlet or 'unknown')} | {e.lang} | {len(linked) + unlinked} | "
+                   f"{len(linked)} | {unlinked} | {n} | {conflicts} |")
+    return out + [""]
+
+
 def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *, encoder=None,
-                 translator=None) -> str:
+                 translator=None, comparable: Sequence[dict] = ()) -> str:
     langs = report.langs or ()
     titles = [s.title or s.id for s in corpus.stories]
     pretty = "diptych: " + "; ".join(titles) if titles else "diptych corpus"
@@ -94,6 +133,9 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
         "aligned beads, one-sided sentences (`<code>_only`) and page furniture (`boilerplate`) |",
         f"| `documents` | {report.counts.get('documents', 0)} | document, with its metadata, full original text "
         "and the character offsets of every sentence |",
+        f"| `comparable` | {report.counts.get('comparable', 0)} | link of a sentence of another outlet's coverage "
+        "to a parallel version's sentence reporting the same fact, with its conflicts; or a sentence that links "
+        "to nothing (`unlinked`), or page furniture (`boilerplate`) |",
         "",
         f"Each config has one split, `{SPLIT}`: the data is a small evaluation set of news, not training data.",
         "",
@@ -117,10 +159,11 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
         body.append(f"| {e.id} | {e.story} | {e.lang} | {_cell(e.outlet or 'unknown')} | {e.role} | "
                     f"`{e.file}` ({n} sentences) | `{(e.sha256 or '')[:16]}…` |")
     body += ["", "`parallel` documents are two language versions of one report and are aligned; "
-             "`comparable` ones cover the same event and are included in `documents` only.", ""]
+             "`comparable` ones cover the same event and are linked to them claim by claim (`comparable`).", ""]
     for s in corpus.stories:
         body += [f"**{_cell(s.id)}**: {' '.join((s.description or s.title or '').split())}", ""]
 
+    body += _comparable_section(corpus, comparable)
     body += ["## Framing differences", ""]
     if not summaries:
         body += ["No parallel pair in this corpus.", ""]
@@ -149,6 +192,7 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
         "",
         f'pairs = load_dataset("path/to/this/folder", "pairs", split="{SPLIT}")',
         f'segments = load_dataset("path/to/this/folder", "segments", split="{SPLIT}")',
+        f'comparable = load_dataset("path/to/this/folder", "comparable", split="{SPLIT}")',
         "```",
         "",
         "`exports/` holds the `pairs` rows as TMX 1.4 (one file per story), Moses plain text (`pairs.<code>`, "

@@ -51,12 +51,23 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     corpus = load_corpus(args.corpus)
     settings = BuildSettings(encoder=args.encoder, translator=args.translator, align=_align_config(args),
-                             cache=not args.no_cache)
+                             cache=not args.no_cache, links=_link_config(args))
     report = build(corpus, args.output, settings, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
         counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
         print(f"wrote {args.output}: {counts}", file=sys.stderr)
     return 0
+
+
+def _link_config(args: argparse.Namespace):
+    import math
+
+    from align.links import LinkConfig
+
+    t = args.link_threshold
+    if not math.isfinite(t) or t < 0:
+        raise CorpusError(None, f"--link-threshold {t}: must be a finite ratio margin of at least 0")
+    return LinkConfig(threshold=t)
 
 
 def _align_config(args: argparse.Namespace):
@@ -279,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the Hugging Face dataset of a corpus (default: the bundled story)",
                        description="Segment every document of a corpus, align each story's two parallel documents, "
                        "find their framing differences, and write OUT_DIR as a Hugging Face dataset folder "
-                       "(configs pairs, segments, documents; a dataset card; TMX, Moses and JSON Lines exports). "
+                       "(configs pairs, segments, documents, comparable; a dataset card; TMX, Moses and JSON Lines "
+                       "exports). "
                        "OUT_DIR is written into a temporary folder and renamed into place, so a failed build "
                        "leaves no half-written output and an earlier OUT_DIR intact.")
     b.add_argument("corpus", nargs="?", type=Path, help="corpus folder with manifest.toml (default: the bundled story)")
@@ -288,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     _add_model_options(b)
     _add_aligner_options(b)
+    from align.links import LinkConfig
+
+    b.add_argument("--link-threshold", type=float, default=LinkConfig().threshold,
+                   help="ratio margin a sentence of another outlet needs to link to a parallel version's sentence "
+                   f"(default {LinkConfig().threshold}: 95%% precise on the development sets; scripts/bench_links.py)")
     b.set_defaults(func=cmd_build)
 
     a = sub.add_parser("align", help="align the sentences of two versions of a document",

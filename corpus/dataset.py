@@ -122,6 +122,65 @@ def pair_rows(segments: Sequence[dict], langs: Sequence[str]) -> list[dict]:
     } for r in segments if r["status"] == "aligned"]
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A parallel version a comparable document is linked to, with the links (``align.links.Link``,
+    indices into the alignable units of each document)."""
+
+    entry: Entry
+    units: Sequence[Sentence]
+    links: Sequence
+
+
+def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs: Sequence[Reference]) -> list[dict]:
+    """The ``comparable`` rows of one comparable document: every unit, in document order, in one
+    row per link to a parallel version (in ``refs`` order), or one ``unlinked`` row, or one
+    ``boilerplate`` row. Conflicts and typed differences come from :func:`framing.conflicts.compare_claims`."""
+    from framing.conflicts import compare_claims
+
+    alignable = [u for u in units if u.alignable]
+    index = {u.id: k for k, u in enumerate(alignable)}
+    by_unit: dict[int, list[tuple[Reference, object]]] = {}
+    for ref in refs:
+        for link in ref.links:
+            by_unit.setdefault(link.src, []).append((ref, link))
+    rows: list[dict] = []
+    for u in units:
+        base = {"id": f"{story_id}/{entry.id}/{len(rows):05d}", "story_id": story_id, "doc_id": entry.id,
+                "lang": entry.lang, "text": u.text, "ids": [sentence_id(entry.id, u)]}
+        empty = {"ref_doc_id": None, "ref_lang": None, "ref_text": None, "ref_ids": None, "score": None,
+                 "conflicts": [], "differences": []}
+        if not u.alignable:
+            rows.append(base | {"status": "boilerplate"} | empty)
+            continue
+        linked = by_unit.get(index[u.id], [])
+        if not linked:
+            rows.append(base | {"status": "unlinked"} | empty)
+            continue
+        for ref, link in linked:
+            target = [x for x in ref.units if x.alignable][link.tgt]
+            conflicts, diffs = compare_claims(u.text, entry.lang, target.text, ref.entry.lang,
+                                              label=entry.id, ref_label=ref.entry.id)
+            rows.append(base | {
+                "id": f"{story_id}/{entry.id}/{len(rows):05d}", "status": "linked",
+                "ref_doc_id": ref.entry.id, "ref_lang": ref.entry.lang, "ref_text": target.text,
+                "ref_ids": [sentence_id(ref.entry.id, target)], "score": _round(link.score),
+                "conflicts": [c.to_dict() for c in conflicts], "differences": [d.to_dict() for d in diffs],
+            })
+    return rows
+
+
+def link_documents(units: Sequence[Sentence], ref_units: Sequence[Sentence], encoder, config=None) -> list:
+    """Claim links between the alignable units of a comparable document and of a parallel version."""
+    from align.links import LinkConfig, link_sentences
+
+    a = [u.text for u in units if u.alignable]
+    b = [u.text for u in ref_units if u.alignable]
+    if not a or not b:
+        return []
+    return link_sentences(encoder.encode(a), encoder.encode(b), config or LinkConfig())
+
+
 def document_rows(corpus: Corpus, units: dict[str, list[Sentence]]) -> list[dict]:
     """The ``documents`` rows: metadata, the original text, and every unit with its offsets."""
     out = []
@@ -144,11 +203,17 @@ class BuildSettings:
     translator: str | None = None
     align: object = None  # align.aligner.AlignConfig; None = its defaults
     cache: bool = True
+    links: object = None  # align.links.LinkConfig; None = its defaults
 
     def align_config(self):
         from align.aligner import AlignConfig
 
         return self.align if self.align is not None else AlignConfig()
+
+    def link_config(self):
+        from align.links import LinkConfig
+
+        return self.links if self.links is not None else LinkConfig()
 
 
 @dataclass
@@ -237,11 +302,19 @@ def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: Bui
                              translate=translator.translate if translator else None, progress=not quiet)
         summaries.append(summary.summarise(rows, p.langs))
         segments.extend(rows)
+    comparable: list[dict] = []
+    parallel = {p.story_id: (p.a, p.b) for p in pairs}
+    comparables = [e for e in corpus.entries if e.role == "comparable"]
+    for e in progress(comparables, "linking"):
+        refs = [Reference(r, units[r.id], link_documents(units[e.id], units[r.id], encoder, settings.link_config()))
+                for r in parallel.get(e.story, ())] if encoder is not None else []
+        comparable.extend(comparable_rows(e.story, e, units[e.id], refs))
     pairs_out = pair_rows(segments, langs) if langs else []
     documents = document_rows(corpus, units)
 
     report = BuildReport(tmp, langs)
-    report.counts = {"pairs": len(pairs_out), "segments": len(segments), "documents": len(documents)}
+    report.counts = {"pairs": len(pairs_out), "segments": len(segments), "documents": len(documents),
+                     "comparable": len(comparable)}
     for r in segments:
         report.status[r["status"]] = report.status.get(r["status"], 0) + 1
     report.embedded_texts = encoder.stats.embedded if encoder is not None else 0
@@ -249,6 +322,7 @@ def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: Bui
     write_parquet(pairs_out, "pairs", schema_langs, tmp / data_file("pairs"))
     write_parquet(segments, "segments", schema_langs, tmp / data_file("segments"))
     write_parquet(documents, "documents", schema_langs, tmp / data_file("documents"))
+    write_parquet(comparable, "comparable", schema_langs, tmp / data_file("comparable"))
     if langs:
         ex = tmp / "exports"
         for p in pairs:
@@ -258,7 +332,7 @@ def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: Bui
             _write(ex / "moses" / f"pairs.{lang}", moses_export(pairs_out, lang))
         _write(ex / "jsonl" / "pairs.jsonl", jsonl_export(pairs_out))
     _write(tmp / "README.md", dataset_card(corpus, units, pairs, segments, summaries, settings, report,
-                                           encoder=encoder, translator=translator))
+                                           encoder=encoder, translator=translator, comparable=comparable))
     return report
 
 
@@ -289,5 +363,6 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="")
 
 
-__all__ = ["SPLIT", "BuildReport", "BuildSettings", "StoryPair", "build", "document_rows", "pair_rows",
-           "read_config", "segment_rows", "story_pairs", "write_parquet"]
+__all__ = ["SPLIT", "BuildReport", "BuildSettings", "Reference", "StoryPair", "build", "comparable_rows",
+           "document_rows", "link_documents", "pair_rows", "read_config", "segment_rows", "story_pairs",
+           "write_parquet"]

@@ -1,4 +1,4 @@
-"""The published dataset's three configs and their column types, in one place.
+"""The published dataset's four configs and their column types, in one place.
 
 The build writes these, and the framing report, the MT evaluation and the tests
 read them; keeping the types here means a column is changed once.
@@ -15,6 +15,10 @@ Conventions (also in the dataset card):
   space (:data:`JOIN`). ``differences`` offsets index that text.
 * ``segments`` ids run in story and document order; a ``pairs`` row carries the
   id of the ``segments`` row it comes from, so the two configs join on ``id``.
+* ``comparable`` has one row per link of a sentence of a comparable document
+  (another outlet's coverage) to a sentence of a parallel version, one row with
+  null ``ref_*`` columns per sentence that links to nothing, and one per
+  boilerplate unit; ``conflicts`` are ``{kind, text, ref_text, note}``.
 * One split per config, ``test``: the data is a small evaluation set.
 """
 
@@ -25,7 +29,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 SPLIT = "test"
-CONFIGS = ("pairs", "segments", "documents")
+CONFIGS = ("pairs", "segments", "documents", "comparable")
 JOIN = " "
 STATUSES = ("aligned", "boilerplate")  # plus "<code>_only" for each language
 
@@ -43,6 +47,13 @@ def _difference() -> dict:
 
 
 DIFFERENCE_KINDS = ("number", "entity", "attribution", "hedge", "evaluative", "content")
+CONFLICT_KINDS = ("number", "date", "entity", "attribution", "hedge", "evaluative")
+COMPARABLE_STATUSES = ("linked", "unlinked", "boilerplate")
+
+
+def _conflict() -> dict:
+    s = _string()
+    return {"kind": s, "text": s, "ref_text": s, "note": s}
 
 
 def features(config: str, langs: Sequence[str] = ("ar", "fa")):
@@ -76,6 +87,12 @@ def features(config: str, langs: Sequence[str] = ("ar", "fa")):
             "note": s, "text": s,
             "sentences": [{"id": s, "start": Value("int32"), "end": Value("int32"),
                            "paragraph": Value("int32"), "label": s, "reason": s}],
+        })
+    if config == "comparable":
+        return Features({
+            "id": s, "story_id": s, "doc_id": s, "lang": s, "text": s, "ids": [s],
+            "status": s, "ref_doc_id": s, "ref_lang": s, "ref_text": s, "ref_ids": [s],
+            "score": Value("float64"), "conflicts": [_conflict()], "differences": [_difference()],
         })
     raise ValueError(f"unknown config {config!r}; expected one of {CONFIGS}")
 

@@ -143,7 +143,7 @@ def test_dataset_card(built):
     assert front["multilinguality"] == ["translation"] and front["size_categories"] == ["n<1K"]
     assert front["pretty_name"] and front["license"]
     configs = {c["config_name"]: c for c in front["configs"]}
-    assert set(configs) == {"pairs", "segments", "documents"} and configs["pairs"]["default"] is True
+    assert set(configs) == {"pairs", "segments", "documents", "comparable"} and configs["pairs"]["default"] is True
     for name, c in configs.items():
         assert c["data_files"] == [{"split": "test", "path": f"{name}/test.parquet"}]
         assert (built / c["data_files"][0]["path"]).exists()
