@@ -6,6 +6,12 @@ folder written by ``diptych build`` (:mod:`corpus.schema`): every sentence of
 both versions is in exactly one ``segments`` row, so the page shows each text
 whole, in document order, with its aligned counterpart on the same table row.
 
+Where the folder has a ``comparable`` config (other outlets' coverage of the
+same event, linked sentence by sentence to the parallel versions), each story
+ends with a coverage view: a matrix of the claims of one parallel version by
+outlet, factual conflicts (figures, dates) marked, then what each outlet alone
+reports. Older folders without that config still render, without the view.
+
 Rendering is pure (:func:`render_report` takes rows and returns a string) so it
 is testable without files; :func:`load_dataset_rows` and :func:`write_report`
 are the thin I/O around it.
@@ -94,6 +100,7 @@ class DatasetRows:
     langs: tuple[str, str]
     segments: list[dict]
     documents: list[dict]
+    comparable: list[dict] | None = None  # None: a folder built before the config existed
 
 
 @dataclass
@@ -106,6 +113,7 @@ class StoryView:
     summary: object | None = None  # framing.summary.StorySummary (duck-typed: it is being enriched)
     sources: dict[str, list[dict]] = field(default_factory=dict)  # lang -> documents rows shown in its column
     reasons: dict[str, str] = field(default_factory=dict)  # sentence id -> boilerplate reason
+    coverage: Coverage | None = None  # other outlets' coverage, where the dataset has a comparable config
 
 
 def _read_config(root: Path, config: str) -> tuple[list[str], list[dict]]:
@@ -137,7 +145,14 @@ def load_dataset_rows(out_dir: str | os.PathLike[str]) -> DatasetRows:
         raise CorpusError(seg_path, f"not a diptych segments table: no column {', '.join(sorted(missing))}")
     if not {"id", "lang"} <= set(doc_cols):
         raise CorpusError(root / data_file("documents"), "not a diptych documents table: no id or lang column")
-    return DatasetRows(root, langs, segments, documents)
+    comparable = None
+    if (root / data_file("comparable")).is_file():  # absent from folders built before it existed: no coverage view
+        cmp_cols, comparable = _read_config(root, "comparable")
+        missing = {"story_id", "doc_id", "status", "text", "ids", "ref_doc_id", "ref_ids", "conflicts"} - set(cmp_cols)
+        if missing:
+            raise CorpusError(root / data_file("comparable"),
+                              f"not a diptych comparable table: no column {', '.join(sorted(missing))}")
+    return DatasetRows(root, langs, segments, documents, comparable)
 
 
 def _doc_id(sentence_id: str) -> str:
@@ -169,8 +184,158 @@ def build_stories(data: DatasetRows) -> list[StoryView]:
                 found = [d for d in data.documents if d.get("story_id") == story_id and d.get("lang") == lang
                          and d.get("role") in (None, "parallel")]
             sources[lang] = found
-        stories.append(StoryView(story_id, (a, b), rows, summarise(rows, (a, b)), sources, reasons))
+        coverage = None if data.comparable is None else build_coverage(story_id, data.comparable, rows,
+                                                                        data.documents)
+        stories.append(StoryView(story_id, (a, b), rows, summarise(rows, (a, b)), sources, reasons, coverage))
     return stories
+
+
+# -- coverage by other outlets --------------------------------------------------------------------
+
+# Conflicts on facts a reader can check (a figure, a date): marked in the matrix itself, the other kinds
+# (who is named, how it is attributed, hedged or worded) are listed as tags beside the mark.
+FACTUAL = ("number", "date")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A ``comparable`` row placed on a claim: directly, or through the alignment when it links to a
+    sentence of the other parallel version (``via``: that sentence's id)."""
+
+    row: Mapping
+    via: str | None = None
+
+
+@dataclass
+class Claim:
+    """A sentence of the reference version that at least one outlet reports, and who links to it."""
+
+    sentence_id: str
+    lang: str
+    text: str
+    cells: dict[str, list[Link]] = field(default_factory=dict)  # outlet document id -> its links
+
+
+@dataclass
+class Coverage:
+    """One story as the other outlets cover it: claims by outlet, then what each outlet alone reports."""
+
+    story_id: str
+    reference: Mapping | None  # documents row of the parallel version whose sentences are the claims
+    outlets: list[Mapping]  # documents rows of the comparable documents, the matrix columns
+    claims: list[Claim]
+    elsewhere: dict[str, list[Mapping]]  # outlet -> links to another version that no claim row takes
+    only: dict[str, list[Mapping]]  # outlet -> its unlinked sentences, in document order
+    sentences: dict[str, int] = field(default_factory=dict)  # outlet -> its sentences, boilerplate aside
+
+
+def _sentence_ids(doc: Mapping) -> list[str]:
+    """A documents row's sentence ids, qualified with the document id (older folders may omit it)."""
+    out = []
+    for s in doc.get("sentences") or []:
+        sid = str(s.get("id"))
+        out.append(sid if ":" in sid else f"{doc.get('id')}:{sid}")
+    return out
+
+
+def _unit_key(sentence_id: str) -> tuple[int, int | str]:
+    """Document order of a sentence id ``<doc>:<unit>`` when ``documents`` does not give it."""
+    unit = str(sentence_id).rsplit(":", 1)[-1]
+    return (0, int(unit)) if unit.isdigit() else (1, unit)
+
+
+def build_coverage(story_id: str, comparable: Sequence[Mapping], segments: Sequence[Mapping],
+                   documents: Sequence[Mapping]) -> Coverage | None:
+    """The coverage view of one story, or None when no other outlet covers it.
+
+    The claims are the sentences of the parallel version most links point to (ties: the smaller
+    document id), so the matrix has one row per claim however many versions the outlets link to; a
+    link to the other version is placed on the claim the ``segments`` row aligns it with, and kept
+    aside (``elsewhere``) when that row has no sentence of the reference version.
+    """
+    rows = [r for r in comparable if str(r.get("story_id") or "") == story_id]
+    if not rows:
+        return None
+    docs = {str(d.get("id")): d for d in documents}
+    linked = [r for r in rows if r.get("status") == "linked" and r.get("ref_doc_id")]
+    counts = Counter(str(r["ref_doc_id"]) for r in linked)
+    if counts:
+        ref_id: str | None = min(counts, key=lambda d: (-counts[d], d))
+    else:
+        parallel = sorted(str(d.get("id")) for d in documents
+                          if d.get("story_id") == story_id and d.get("role") in (None, "parallel"))
+        ref_id = parallel[0] if parallel else None
+    reference = docs.get(ref_id or "")
+    if reference is None and ref_id is not None:
+        ref_lang = next((r.get("ref_lang") for r in linked if str(r["ref_doc_id"]) == ref_id), None) or ""
+        reference = {"id": ref_id, "lang": ref_lang, "outlet": None}
+
+    # The reference version's sentences: their order and text (documents), else what the links quote.
+    order: dict[str, int] = {}
+    texts: dict[str, str] = {}
+    if reference is not None:
+        body = str(reference.get("text") or "")
+        for n, (sid, s) in enumerate(zip(_sentence_ids(reference), reference.get("sentences") or [], strict=True)):
+            order[sid] = n
+            texts[sid] = _clip(body, s.get("start"), s.get("end"))
+    for r in linked:
+        for sid in r.get("ref_ids") or []:
+            if not texts.get(sid) and str(r["ref_doc_id"]) == ref_id:
+                texts[sid] = str(r.get("ref_text") or "")
+
+    # Sentences of the other versions -> the reference sentences aligned with them in a segments row.
+    through: dict[str, list[str]] = {}
+    for seg in segments:
+        if seg.get("status") == "boilerplate":
+            continue
+        ids = [str(i) for k, v in seg.items() if k.endswith("_ids") for i in (v or [])]
+        mine = [i for i in ids if _doc_id(i) == ref_id]
+        for i in ids:
+            if mine and _doc_id(i) != ref_id:
+                through.setdefault(i, []).extend(x for x in mine if x not in through.get(i, []))
+
+    cells: dict[str, dict[str, list[Link]]] = {}  # claim -> outlet -> links
+    elsewhere: dict[str, list[Mapping]] = {}
+    for r in linked:
+        outlet = str(r.get("doc_id"))
+        placed = False
+        for ref in r.get("ref_ids") or []:
+            ref = str(ref)
+            targets = [(ref, None)] if _doc_id(ref) == ref_id else [(t, ref) for t in through.get(ref, [])]
+            for claim, via in targets:
+                cells.setdefault(claim, {}).setdefault(outlet, []).append(Link(r, via))
+                placed = True
+        if not placed:
+            elsewhere.setdefault(outlet, []).append(r)
+    ref_lang = str((reference or {}).get("lang") or "")
+    claims = [Claim(sid, ref_lang, texts.get(sid, ""), by_outlet)
+              for sid, by_outlet in sorted(cells.items(), key=lambda kv: (order.get(kv[0], len(order)),
+                                                                           _unit_key(kv[0])))]
+
+    outlets = [d for d in documents if d.get("story_id") == story_id and d.get("role") == "comparable"]
+    known = {str(d.get("id")) for d in outlets}
+    for r in rows:  # documents should list them all; a folder that does not still gets a column per outlet
+        if str(r.get("doc_id")) not in known:
+            known.add(str(r.get("doc_id")))
+            outlets.append({"id": str(r.get("doc_id")), "lang": r.get("lang"), "outlet": None})
+    only: dict[str, list[Mapping]] = {}
+    sentences: dict[str, set[str]] = {}
+    for r in rows:
+        outlet = str(r.get("doc_id"))
+        if r.get("status") != "boilerplate":
+            sentences.setdefault(outlet, set()).update(str(i) for i in r.get("ids") or [])
+        if r.get("status") == "unlinked":
+            only.setdefault(outlet, []).append(r)
+    for outlet, found in only.items():
+        place = {sid: n for n, sid in enumerate(_sentence_ids(docs.get(outlet) or {}))}
+
+        def key(r: Mapping, place: dict[str, int] = place) -> tuple:
+            first = str((r.get("ids") or [""])[0])
+            return (place.get(first, len(place)), _unit_key(first))
+
+        found.sort(key=key)
+    return Coverage(story_id, reference, outlets, claims, elsewhere, only,
+                    {k: len(v) for k, v in sentences.items()})
 
 
 # -- highlighting -------------------------------------------------------------------------------
@@ -315,6 +480,38 @@ body:has(#show-boilerplate:checked) tr.boilerplate {{ display: table-row; }}
 .diff-list li {{ margin: .25rem 0; }}
 .diff-list .quote {{ unicode-bidi: isolate; }}
 footer {{ margin-top: 2rem; font-size: .8rem; color: var(--muted); }}
+h4 {{ font-size: .95rem; margin: 1rem 0 .3rem; }}
+section.coverage {{ margin-top: 1.6rem; padding-top: .4rem; border-top: 1px solid var(--rule); }}
+.cov-key {{ display: flex; flex-wrap: wrap; gap: .2rem 1.2rem; margin: .3rem 0 .6rem; padding: 0; list-style: none;
+  font-size: .85rem; color: var(--muted); }}
+.cov-scroll {{ overflow-x: auto; }}
+table.coverage-matrix {{ border-collapse: collapse; width: 100%; }}
+table.coverage-matrix th, table.coverage-matrix td {{ border: 1px solid var(--rule); padding: .3rem .5rem; vertical-align: top; }}
+table.coverage-matrix thead th {{ background: var(--soft); font-weight: 600; font-size: .85rem; }}
+table.coverage-matrix th.cov-outlet-col {{ width: 7.5rem; text-align: center; vertical-align: bottom; }}
+table.coverage-matrix th.cov-id, table.coverage-matrix td.cov-id {{ width: 4.5rem; font-size: .75rem; color: var(--muted);
+  font-weight: 400; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+td.claim {{ overflow-wrap: anywhere; }}
+td.claim:lang(ar), td.claim:lang(fa), td.claim:lang(ur), td.claim:lang(ps) {{ font-size: 1.05rem; line-height: 1.8; }}
+table.coverage-matrix td.cov-cell {{ text-align: center; vertical-align: middle; cursor: help; }}
+td.cov-none {{ color: #b0b4ba; cursor: default; }}
+td.cov-linked {{ background: #e3f2ec; }}
+td.cov-conflict {{ background: #FCE6B8; box-shadow: inset 0 0 0 2px #E69F00; }}
+.cov-mark {{ display: block; font-size: 1.15rem; font-weight: 700; line-height: 1.2; }}
+td.cov-linked .cov-mark {{ color: #007a58; }}
+td.cov-conflict .cov-mark {{ color: #8a5a00; }}
+.cov-tags {{ display: flex; flex-wrap: wrap; justify-content: center; gap: .15rem; margin-top: .15rem; }}
+.cov-tag {{ font-size: .68rem; line-height: 1.3; padding: 0 .3em; border-radius: 3px; background: var(--t);
+  border-bottom: 2px var(--line) var(--c); color: var(--ink); }}
+.cov-tag.factual {{ font-weight: 700; }}
+table.coverage-matrix tfoot td {{ font-size: .8rem; color: var(--muted); text-align: center; }}
+.cov-facts li, .cov-only li, .cov-elsewhere li {{ margin: .3rem 0; }}
+.cov-only li:lang(ar), .cov-only li:lang(fa), .cov-elsewhere li:lang(ar), .cov-elsewhere li:lang(fa) {{ font-size: 1.05rem; line-height: 1.8; }}
+li[dir="rtl"] {{ text-align: right; }}
+.cov-items {{ display: block; font-size: .78rem; line-height: 1.5; color: var(--muted); }}
+.cov-item {{ display: inline-block; margin-inline-end: .35rem; }}
+.cov-item b {{ font-weight: 600; color: var(--ink); }}
+.cov-sid {{ font-size: .75rem; color: var(--muted); font-variant-numeric: tabular-nums; }}
 @media print {{
   body {{ max-width: none; padding: 0; font-size: 11pt; }}
   .controls {{ display: none; }}
@@ -323,6 +520,8 @@ footer {{ margin-top: 2rem; font-size: .8rem; color: var(--muted); }}
   tr.seg {{ break-inside: avoid; }}
   section.story {{ break-before: page; }}
   section.story:first-of-type {{ break-before: auto; }}
+  section.coverage {{ break-before: page; }}
+  table.coverage-matrix tr {{ break-inside: avoid; }}
   mark.diff[data-ref]::after {{ content: "[" attr(data-ref) "]"; font: 600 .65em/1 {_FONT_LATIN};
     vertical-align: super; color: #333; background: #fff; }}
   a {{ color: inherit; text-decoration: none; }}
@@ -459,6 +658,172 @@ def _row(story: StoryView, r: Mapping, refs: Mapping[int, int]) -> str:
             + "".join(cells) + "</tr>")
 
 
+def _outlet_name(doc: Mapping) -> str:
+    """An outlet's name, isolated (it is usually in another script than the page), or a plain stand-in."""
+    outlet = doc.get("outlet")
+    if outlet:
+        return f'<bdi lang="{_esc(doc.get("lang") or "")}">{_esc(outlet)}</bdi>'
+    return '<span lang="en">unknown outlet</span>'
+
+
+def _outlet_plain(doc: Mapping) -> str:
+    """The outlet's name as text (for tooltips), with its document id."""
+    return f"{doc.get('outlet') or 'unknown outlet'} ({doc.get('id')})"
+
+
+def _shorten(text: str, limit: int = 220) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _conflicts(links: Sequence[Link]) -> list[Mapping]:
+    return [c for link in links for c in (link.row.get("conflicts") or [])]
+
+
+def _cell(claim: Claim, outlet: Mapping) -> str:
+    """One matrix cell: whether the outlet carries the claim, and how (the notes are in its tooltip)."""
+    doc = str(outlet.get("id"))
+    links = claim.cells.get(doc) or []
+    if not links:
+        return (f'<td class="cov-cell cov-none" data-doc="{_esc(doc)}" data-state="none">'
+                f'<span class="cov-mark" aria-label="not reported">–</span></td>')
+    conflicts = _conflicts(links)
+    factual = list(dict.fromkeys(str(c.get("kind")) for c in conflicts if c.get("kind") in FACTUAL))
+    others = list(dict.fromkeys(str(c.get("kind") or "other") for c in conflicts if c.get("kind") not in FACTUAL))
+    lines = [f"{_outlet_plain(outlet)} carries {claim.sentence_id}"
+             + (f", with a {' and '.join(factual)} conflict" if factual else "")]
+    for link in links:
+        r = link.row
+        ids = ", ".join(str(i) for i in r.get("ids") or [])
+        refs = ", ".join(str(i) for i in r.get("ref_ids") or [])
+        how = f"{ids} → {refs}" + (f" (aligned with {claim.sentence_id})" if link.via else "")
+        if isinstance(r.get("score"), int | float):
+            how += f", score {r['score']:.2f}"
+        lines += ["", how, f"“{_shorten(str(r.get('text') or ''), 160)}”"]
+        lines += [f"{c.get('kind')}: {c.get('note')}" for c in sorted(r.get("conflicts") or [],
+                                                                      key=lambda c: c.get("kind") not in FACTUAL)]
+    tags = "".join(f'<span class="cov-tag factual diff-{_kind("number")[0]}">{_esc(k)}</span>' for k in factual)
+    tags += "".join(f'<span class="cov-tag diff-{_kind(k)[0]}">{_esc(k)}</span>' for k in others)
+    state = "conflict" if factual else "linked"
+    mark = ('<span class="cov-mark" aria-label="reported, with a different figure or date">≠</span>' if factual
+            else '<span class="cov-mark" aria-label="reported">✓</span>')
+    return (f'<td class="cov-cell cov-{state}" data-doc="{_esc(doc)}" data-state="{state}" '
+            f'data-factual="{_esc(" ".join(factual))}" data-kinds="{_esc(" ".join(others))}" '
+            f'title="{_esc(chr(10).join(lines))}">{mark}'
+            + (f'<span class="cov-tags" lang="en" dir="ltr">{tags}</span>' if tags else "") + "</td>")
+
+
+def _typed_items(text: str, lang: str) -> list[tuple[str, str, str]]:
+    """Names, sources and figures a sentence carries, as ``(kind, English label, words)``, once each.
+
+    The same lexicons as the story summary, so the reader sees at a glance what an outlet adds.
+    """
+    from framing.lexicon import load_concepts, load_lexicon
+
+    lex, concepts = load_lexicon(lang), load_concepts()
+    out: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for it in lex.items(text, lex.words(text)):
+        if it.kind in ("entity", "source", "number") and not it.ambiguous:
+            out.setdefault((it.kind, it.concept), (it.kind, concepts.label(it.kind, it.concept), text[it.start:it.end]))
+    return list(out.values())
+
+
+def _sentence_li(r: Mapping, extra: str = "") -> str:
+    lang = str(r.get("lang") or "")
+    sid = ", ".join(str(i) for i in r.get("ids") or [])
+    items = _typed_items(str(r.get("text") or ""), lang)
+    chips = "".join(f'<span class="cov-item" title="{_esc(kind)}: {_esc(words)}">{_esc(kind)} <b>{_esc(label)}</b></span>'
+                    for kind, label, words in items)
+    return (f'<li data-id="{_esc(sid)}" lang="{_esc(lang)}" dir="{lang_dir(lang)}">'
+            f'<span class="cov-sid" lang="en" dir="ltr">{_esc(sid)}</span> {_esc(r.get("text") or "")}{extra}'
+            + (f'<span class="cov-items" lang="en" dir="ltr">{chips}</span>' if chips else "") + "</li>")
+
+
+def _coverage(story: StoryView) -> str:
+    """The coverage view: claims by outlet (conflicts marked), the factual conflicts in full, then per
+    outlet what no parallel version says."""
+    cov = story.coverage
+    if cov is None:
+        return ""
+    ref = cov.reference or {}
+    ref_lang = str(ref.get("lang") or "")
+    ref_label = (f'the {_esc(english_name(ref_lang))} version ({_esc(ref.get("id"))}, {_outlet_name(ref)})'
+                 if ref else "a parallel version")
+    sid = cov.story_id
+    head = ['<th class="cov-id" scope="col" lang="en">sentence</th>',
+            f'<th class="claim-col" scope="col">Claim in {ref_label}</th>']
+    for d in cov.outlets:
+        head.append(f'<th class="cov-outlet-col" scope="col" data-doc="{_esc(d.get("id"))}" '
+                    f'lang="{_esc(d.get("lang") or "")}" dir="{lang_dir(str(d.get("lang") or ""))}">'
+                    f'{_outlet_name(d)}<br><span class="cov-sid" lang="en" dir="ltr">{_esc(d.get("id"))}</span></th>')
+    body = []
+    for c in cov.claims:
+        cells = "".join(_cell(c, d) for d in cov.outlets)
+        body.append(f'<tr class="claim-row" data-claim="{_esc(c.sentence_id)}">'
+                    f'<td class="cov-id" lang="en" dir="ltr">{_esc(c.sentence_id)}</td>'
+                    f'<td class="claim" lang="{_esc(c.lang)}" dir="{lang_dir(c.lang)}">{_esc(c.text)}</td>{cells}</tr>')
+    foot = []
+    for d in cov.outlets:
+        doc = str(d.get("id"))
+        carried = sum(1 for c in cov.claims if c.cells.get(doc))
+        foot.append(f'<td data-doc="{_esc(doc)}">{carried} carried · {len(cov.only.get(doc) or [])} own</td>')
+    if cov.claims:
+        matrix = (f'<div class="cov-scroll"><table class="coverage-matrix"><thead><tr>{"".join(head)}</tr></thead>\n'
+                  f'<tbody>\n{chr(10).join(body)}\n</tbody>\n'
+                  f'<tfoot><tr><td></td><td lang="en">{_plural(len(cov.claims), "claim")} carried by other outlets; '
+                  f'per outlet: claims carried · sentences of its own</td>'
+                  f'{"".join(foot)}</tr></tfoot></table></div>')
+    else:
+        matrix = '<p class="muted">No sentence of the other outlets links to a sentence of the parallel versions.</p>'
+
+    facts = []
+    for c in cov.claims:
+        for d in cov.outlets:
+            for link in c.cells.get(str(d.get("id"))) or []:
+                r = link.row
+                for k in (k for k in (r.get("conflicts") or []) if k.get("kind") in FACTUAL):
+                    ids = ", ".join(str(i) for i in r.get("ids") or [])
+                    refs = ", ".join(str(i) for i in r.get("ref_ids") or [])
+                    facts.append(f'<li><span class="swatch diff-number">{_esc(k.get("kind"))}</span> {_outlet_name(d)} '
+                                 f'<span class="cov-sid">{_esc(ids)} → {_esc(refs)}</span> {_esc(k.get("note"))}</li>')
+    facts_html = (f'<section class="cov-facts"><h4>Figures and dates that differ ({len(facts)})</h4>'
+                  f'<ol>{"".join(facts)}</ol></section>') if facts else ""
+
+    blocks = []
+    for d in cov.outlets:
+        doc = str(d.get("id"))
+        own = cov.only.get(doc) or []
+        total = cov.sentences.get(doc, 0)
+        parts = [f'<h4>Only {_outlet_name(d)} <span class="cov-sid">({_esc(doc)})</span> reports</h4>',
+                 f'<p class="muted">{_plural(len(own), "sentence")} of {total} (boilerplate aside) '
+                 f'link to no sentence of the parallel versions.</p>']
+        lang = str(d.get("lang") or "")
+        if own:  # the list runs in the outlet's direction, so its numbers sit at the start of each line
+            parts.append(f'<ol class="cov-only" lang="{_esc(lang)}" dir="{lang_dir(lang)}">'
+                         f'{"".join(_sentence_li(r) for r in own)}</ol>')
+        away = cov.elsewhere.get(doc) or []
+        if away:
+            lis = []
+            for r in away:
+                rl = str(r.get("ref_lang") or "")
+                refs = ", ".join(str(i) for i in r.get("ref_ids") or [])
+                lis.append(_sentence_li(r, f' <span class="cov-sid" lang="en" dir="ltr">→ {_esc(refs)}</span> '
+                                           f'<q lang="{_esc(rl)}" dir="{lang_dir(rl)}">{_esc(r.get("ref_text") or "")}</q>'))
+            parts.append(f'<p>Linked to a sentence of another version that {ref_label} has no counterpart for:</p>'
+                         f'<ol class="cov-elsewhere" lang="{_esc(lang)}" dir="{lang_dir(lang)}">{"".join(lis)}</ol>')
+        blocks.append(f'<div class="cov-outlet" data-doc="{_esc(doc)}" id="{_html_id("coverage", sid, doc)}">'
+                      f'{"".join(parts)}</div>')
+    key = ('<ul class="cov-key" lang="en"><li><b>✓</b> reports the claim</li>'
+           '<li><b>≠</b> reports it with a different figure or date</li>'
+           '<li><span class="cov-tag diff-entity">kind</span> other differences on the link (names, sources, '
+           'hedges, wording)</li><li>– not reported</li><li>hover over a cell for the sentences and notes</li></ul>')
+    n = len(cov.outlets)
+    return (f'<section class="coverage" id="{_html_id("coverage", sid)}" data-story="{_esc(sid)}">\n'
+            f'<h3>Coverage by other outlets ({n} {"document" if n == 1 else "documents"})</h3>\n'
+            f'<p class="muted">Rows: the sentences of {ref_label} that another outlet reports, in its order; links '
+            f'to the other version are placed on the sentence it is aligned with.</p>\n'
+            f'{key}\n{matrix}\n{facts_html}\n{"".join(blocks)}\n</section>')
+
+
 def _story(story: StoryView, index: int) -> str:
     a, b = story.langs
     # Number every difference in row order (first language first): marks and the notes list share them.
@@ -495,10 +860,15 @@ def _story(story: StoryView, index: int) -> str:
         notes = (f'<section class="diff-list"><h3>Differences, with notes ({len(numbered)})</h3>'
                  f'<ol>{"".join(lis)}</ol></section>')
     sid = _esc(story.story_id)
+    jump = ""
+    if story.coverage is not None:
+        jump = (f'<p><a href="#{_html_id("coverage", story.story_id)}">How other outlets cover this story</a> '
+                f'<span class="muted">({_plural(len(story.coverage.outlets), "document")})</span></p>\n')
     return (f'<section class="story" id="{_html_id("story", index)}" data-story="{sid}">\n'
-            f'<h2>Story <bdi>{sid or "(no id)"}</bdi></h2>\n{_summary(story)}\n'
+            f'<h2>Story <bdi>{sid or "(no id)"}</bdi></h2>\n{_summary(story)}\n{jump}'
             f'<table class="diptych"><colgroup><col class="meta"><col class="col"><col class="col"></colgroup>\n'
-            f'<thead><tr>{"".join(heads)}</tr></thead>\n<tbody>\n{body}\n</tbody></table>\n{notes}\n</section>')
+            f'<thead><tr>{"".join(heads)}</tr></thead>\n<tbody>\n{body}\n</tbody></table>\n{notes}\n'
+            f'{_coverage(story)}\n</section>')
 
 
 def render_report(stories: Sequence[StoryView], *, title: str | None = None, show_boilerplate: bool = False,

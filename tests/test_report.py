@@ -30,6 +30,7 @@ from corpus.schema import data_file, documents_schema, pairs_schema, segments_sc
 from framing.report import (
     DatasetRows,
     Span,
+    build_coverage,
     build_stories,
     highlight,
     load_dataset_rows,
@@ -269,6 +270,64 @@ def test_summary_renders_without_only_or_shares():
     assert "Christine Lagarde" in page and "25% of its aligned text highlighted" in page
 
 
+def comparable_row(doc: str, unit: int, text: str, status: str = "unlinked", ref: str | None = None,
+                   ref_text: str = "", conflicts: list | None = None, story: str = "ecb", lang: str = "de") -> dict:
+    """A row of the ``comparable`` config as ``diptych build`` writes it (one per link, or one unlinked)."""
+    linked = status == "linked"
+    return {"id": f"{story}/{doc}/{unit:05d}", "story_id": story, "doc_id": doc, "lang": lang, "text": text,
+            "ids": [f"{doc}:{unit}"], "status": status, "ref_doc_id": ref.split(":")[0] if linked else None,
+            "ref_lang": ({"d": "de", "f": "fr"}[ref[0]] if linked else None), "ref_text": ref_text if linked else None,
+            "ref_ids": [ref] if linked else None, "score": 0.9 if linked else None,
+            "conflicts": conflicts or [], "differences": []}
+
+
+def test_coverage_places_links_to_either_version_on_one_claim():
+    """Ties go to the smaller document id; a link to the other version lands on the claim aligned with it, or,
+    where its segments row has no sentence of the reference version, is listed under the outlet."""
+    rows, documents = latin_rows()
+    documents.append({"id": "c1", "story_id": "ecb", "lang": "de", "outlet": "Abendpost", "role": "comparable",
+                      "file": "c1.txt", "sha256": None, "note": None, "text": "", "sentences": []})
+    fr0, fr3 = rows[0]["fr"], rows[3]["fr"]
+    number = {"kind": "number", "text": "0,5", "ref_text": "quart", "note": "0.5 against a quarter point"}
+    comparable = [
+        comparable_row("c1", 0, "Die EZB senkt um 0,5 Punkte.", "linked", "d1:0", rows[0]["de"]),
+        comparable_row("c1", 0, "Die EZB senkt um 0,5 Punkte.", "linked", "f1:0", fr0, [number]),
+        comparable_row("c1", 1, "Die Märkte jubelten.", "linked", "f1:3", fr3,
+                       [{"kind": "evaluative", "text": "jubelten", "ref_text": "", "note": "loaded"}]),
+        comparable_row("c1", 3, 'Nur hier: <script>alert("x")</script> in Frankfurt.'),
+        comparable_row("c1", 2, "Einstimmig, sagt die Abendpost.", "linked", "d1:1", rows[1]["de"]),
+        comparable_row("c1", 4, "Mehr lesen", "boilerplate"),
+    ]
+    cov = build_coverage("ecb", comparable, rows[:5], documents)
+    assert cov is not None and cov.reference["id"] == "d1"  # two links each: d1 wins the tie
+    assert [c.sentence_id for c in cov.claims] == ["d1:0", "d1:1"]
+    assert [c.text for c in cov.claims] == [rows[0]["de"], rows[1]["de"]]  # from the links, documents has none
+    assert [(link.row["ref_ids"], link.via) for link in cov.claims[0].cells["c1"]] == [(["d1:0"], None),
+                                                                                      (["f1:0"], "f1:0")]
+    assert [r["ids"] for r in cov.elsewhere["c1"]] == [["c1:1"]]  # f1:3 is only in French
+    assert [r["ids"] for r in cov.only["c1"]] == [["c1:3"]] and cov.sentences == {"c1": 4}
+    assert build_coverage("vote", comparable, rows, documents) is None
+
+    stories = build_stories(DatasetRows(Path("x"), ("de", "fr"), rows, documents, comparable))
+    assert stories[1].coverage is None  # no outlet covers "vote"
+    page = render_report(stories)
+    assert page.count('<section class="coverage"') == 1 and 'id="coverage-ecb"' in page
+    assert re.search(r'<td class="cov-cell cov-conflict" data-doc="c1" data-state="conflict" data-factual="number"'
+                     r'[^>]*title="[^"]*0.5 against a quarter point', page)
+    assert 'data-claim="d1:1"' in page and "Only <bdi lang=\"de\">Abendpost</bdi>" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "Mehr lesen" not in page  # boilerplate is no outlet's claim
+    assert "Die Märkte jubelten." in page.split('class="cov-elsewhere"')[1]
+    assert 'lang="de" dir="ltr"' in page and ' dir="rtl">' not in page
+
+
+def test_no_comparable_config_means_no_coverage_view(crocus_dir):
+    data = load_dataset_rows(crocus_dir)
+    assert data.comparable is None
+    page = render_report(build_stories(data))
+    assert 'class="coverage"' not in page and "How other outlets" not in page
+
+
 # -- the command ------------------------------------------------------------------------------------
 
 
@@ -371,6 +430,21 @@ PROBE = r"""
   out.elements = {img: document.images.length, scripts: document.scripts.length, links: document.querySelectorAll("link").length};
   out.overflowX = document.documentElement.scrollWidth - window.innerWidth;
   out.legend = [...document.querySelectorAll(".legend .swatch")].map((s) => s.textContent);
+  const lines = (el) => ({dir: el.getAttribute("dir"), direction: cs(el).direction, align: cs(el).textAlign, lang: el.lang});
+  out.coverage = [...document.querySelectorAll("section.coverage")].map((sec) => ({
+    id: sec.id, story: sec.dataset.story, heading: sec.querySelector("h3").textContent,
+    outletColumns: [...sec.querySelectorAll("th.cov-outlet-col")].map((th) => th.dataset.doc),
+    claims: [...sec.querySelectorAll("tr.claim-row")].map((tr) => {
+      const td = tr.querySelector("td.claim");
+      return {id: tr.dataset.claim, text: td.textContent, ...lines(td), width: box(td).width,
+        cells: Object.fromEntries([...tr.querySelectorAll("td.cov-cell")].map((c) => [c.dataset.doc, {
+          state: c.dataset.state, factual: c.dataset.factual || "", kinds: c.dataset.kinds || "", title: c.title,
+          mark: c.querySelector(".cov-mark").textContent, background: cs(c).backgroundColor}]))};
+    }),
+    outlets: [...sec.querySelectorAll(".cov-outlet")].map((o) => ({doc: o.dataset.doc,
+      heading: o.querySelector("h4").textContent.trim(),
+      only: [...o.querySelectorAll(".cov-only > li")].map((li) => ({id: li.dataset.id, text: li.textContent, ...lines(li)}))})),
+  }));
   document.documentElement.setAttribute("data-probe", JSON.stringify(out));
   console.log("diptych-probe-ok");
 })();
@@ -508,10 +582,17 @@ def built(tmp_path_factory) -> Path:
     return out
 
 
-def test_report_of_the_real_build(built, chromium, tmp_path):
-    out = tmp_path / "report.html"
+@pytest.fixture(scope="module")
+def real_page(built, chromium, tmp_path_factory):
+    """The report of the real build (three other outlets' coverage included), as Chromium renders it."""
+    out = tmp_path_factory.mktemp("real-report") / "report.html"
     assert main(["report", str(built), "-o", str(out)]) == 0
-    probe, console = render_in_browser(chromium, out, tmp_path / "report.png")
+    probe, console = render_in_browser(chromium, out, out.with_suffix(".png"))
+    return out, probe, console
+
+
+def test_report_of_the_real_build(built, real_page):
+    out, probe, console = real_page
     assert console == []
     assert [(c["lang"], c["direction"]) for c in probe["columns"]] == [("ar", "rtl"), ("fa", "rtl")]
     assert probe["stories"] and all(s["summary"] for s in probe["stories"])
@@ -519,4 +600,61 @@ def test_report_of_the_real_build(built, chromium, tmp_path):
     one_sided = sum(r["status"].endswith("_only") for r in data.segments)
     assert len(probe["gaps"]) == one_sided
     assert sum(v["n"] for v in probe["marks"].values()) >= sum(bool(r["differences"]) for r in data.segments)
-    assert_not_blank(tmp_path / "report.png")
+    assert_not_blank(out.with_suffix(".png"))
+
+
+def test_coverage_view_of_the_real_build(built, real_page):
+    """Claims of the Arabic Reuters version (002, most linked) by outlet: وطن's 143 against 144 is a factual
+    conflict, the unnamed outlet 001 carries the same claim with no number conflict, and what only سكاي نيوز
+    عربية reports (the 11 arrested, Gaza) is listed under it, right to left."""
+    out, probe, console = real_page
+    assert console == []
+    assert probe["resources"] == [] and probe["elements"] == {"img": 0, "scripts": 1, "links": 0}  # 1: the probe
+    [cov] = probe["coverage"]
+    assert cov["id"] == "coverage-crocus-2024" and cov["story"] == "crocus-2024"
+    assert cov["outletColumns"] == ["000", "001", "003"]
+    assert all(c["id"].startswith("002:") for c in cov["claims"])
+    assert [int(c["id"].split(":")[1]) for c in cov["claims"]] == sorted(int(c["id"].split(":")[1])
+                                                                         for c in cov["claims"])
+    for c in cov["claims"]:
+        assert (c["dir"], c["direction"], c["align"], c["lang"]) == ("rtl", "rtl", "right", "ar") and c["width"] > 300
+
+    toll = next(c for c in cov["claims"] if "144 شخصا على الأقل" in c["text"])
+    watan, other, sky = toll["cells"]["000"], toll["cells"]["001"], toll["cells"]["003"]
+    assert watan["state"] == "conflict" and "number" in watan["factual"].split() and watan["mark"] == "≠"
+    assert "143" in watan["title"] and "144" in watan["title"] and "number:" in watan["title"]
+    assert other["state"] == "linked" and "number" not in other["factual"].split() and other["mark"] == "✓"
+    assert "number:" not in other["title"] and "001:7" in other["title"]
+    assert sky["state"] == "none" and not sky["title"]
+    assert len({watan["background"], other["background"], sky["background"]}) == 3  # told apart at a glance
+
+    outlets = {o["doc"]: o for o in cov["outlets"]}
+    assert list(outlets) == ["000", "001", "003"]
+    only = outlets["003"]
+    assert only["heading"].startswith("Only ") and "سكاي نيوز عربية" in only["heading"]
+    texts = [li["text"] for li in only["only"]]
+    assert any("باعتقال 11 شخصا" in t for t in texts) and any("غزة" in t for t in texts)
+    comparable = pq.read_table(built / data_file("comparable")).to_pylist()
+    boilerplate = {r["ids"][0] for r in comparable if r["status"] == "boilerplate"}
+    linked = {r["ids"][0] for r in comparable if r["status"] == "linked"}
+    for o in cov["outlets"]:
+        ids = [li["id"] for li in o["only"]]
+        assert ids and not (set(ids) & (boilerplate | linked))
+        assert [int(i.split(":")[1]) for i in ids] == sorted(int(i.split(":")[1]) for i in ids)  # document order
+        assert all((li["dir"], li["direction"], li["align"], li["lang"]) == ("rtl", "rtl", "right", "ar")
+                   for li in o["only"])
+    assert "000:11" not in [li["id"] for li in outlets["000"]["only"]]  # its 143 sentence is linked
+    arrests = next(li["text"] for li in only["only"] if "باعتقال 11 شخصا" in li["text"])
+    assert "number 11" in arrests and "entity Vladimir Putin" in arrests  # with the typed items it carries
+
+
+def test_an_older_dataset_without_comparable_still_renders(built, tmp_path):
+    copy = shutil.copytree(built, tmp_path / "old")
+    shutil.rmtree(copy / "comparable")
+    out = tmp_path / "old.html"
+    assert main(["report", str(copy), "-o", str(out)]) == 0
+    page = out.read_text("utf-8")
+    assert '<section class="story"' in page and 'class="coverage"' not in page and "How other outlets" not in page
+    with_view = tmp_path / "new.html"
+    assert main(["report", str(built), "-o", str(with_view)]) == 0
+    assert 'id="coverage-crocus-2024"' in with_view.read_text("utf-8")
