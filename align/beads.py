@@ -49,11 +49,11 @@ def parse_bead(line: str) -> Bead:
 
 def read_beads(path: str | os.PathLike[str]) -> list[Bead]:
     """Beads from a Vecalign-format file; a bad line is a one-line error with its number."""
+    from corpus.documents import decode_utf8, read_bytes
+
     p = Path(path)
-    if not p.is_file():
-        raise CorpusError(p, "no such file")
     beads = []
-    for n, line in enumerate(p.read_text("utf-8").splitlines(), 1):
+    for n, line in enumerate(decode_utf8(p, read_bytes(p), bom=True).splitlines(), 1):
         if not line.strip():
             continue
         try:

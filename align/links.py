@@ -104,10 +104,10 @@ class Judgement:
 
 def read_judgements(path) -> list[Judgement]:
     """Read a judgements file: tab-separated ``sentence, ref, link|none, why``; ``#`` lines are comments."""
-    from pathlib import Path
+    from corpus.documents import read_text
 
     out = []
-    for n, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         cols = line.split("\t")

@@ -18,7 +18,7 @@ from importlib import resources
 from itertools import combinations
 from pathlib import Path
 
-from .documents import Document, read_document
+from .documents import Document, decode_utf8, read_bytes, read_document
 from .errors import CorpusError
 from .languages import code_problem
 
@@ -99,9 +99,7 @@ def parse_manifest(path: Path) -> tuple[list[Story], list[Entry]]:
     if not path.is_file():
         raise CorpusError(path, f"no {MANIFEST} here; a corpus folder needs one (see the README)")
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except UnicodeDecodeError:
-        raise CorpusError(path, "not UTF-8") from None
+        data = tomllib.loads(decode_utf8(path, read_bytes(path), bom=True))
     except tomllib.TOMLDecodeError as e:
         raise CorpusError(path, f"not valid TOML: {e}") from None
     extra = sorted(set(data) - {"stories", "documents"})
@@ -174,7 +172,7 @@ def load_corpus(root: str | os.PathLike[str] | None = None, *, check_lang: bool 
         path = root / e.file
         if not path.is_file():
             raise CorpusError(manifest, f"document {e.id!r}: file {e.file!r} not found in {root}")
-        if e.sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != e.sha256.lower():
+        if e.sha256 and hashlib.sha256(read_bytes(path)).hexdigest() != e.sha256.lower():
             raise CorpusError(path, f"text differs from the sha256 in {MANIFEST} (document {e.id!r}); the original text must not be edited")
         corpus.documents[e.id] = read_document(
             path, e.lang, doc_id=e.id, check_lang=check_lang, outlet=e.outlet, story_id=e.story, role=e.role,

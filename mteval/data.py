@@ -118,7 +118,11 @@ def read_lines(path: str | os.PathLike[str]) -> list[str]:
     which must not add lines. Empty lines are kept, since an empty
     translation is still a line. A byte-order mark is dropped.
     """
-    text = decode_utf8(path, read_bytes(path), bom=True)
+    data = read_bytes(path)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise CorpusError(path, f"looks binary (NUL byte at offset {nul}), not a text file of lines")
+    text = decode_utf8(path, data, bom=True)
     if not text:
         return []
     lines = text.split("\n")

@@ -39,7 +39,9 @@ def _load_spm(path: Path, size: int, mtime_ns: int):  # noqa: ANN202 - size and 
     """A SentencePiece processor and the file's sha256, loaded once per file version."""
     import sentencepiece as spm
 
-    data = path.read_bytes()
+    from corpus.documents import read_bytes
+
+    data = read_bytes(path, limit=256 * 1024 * 1024)
     sp = spm.SentencePieceProcessor()
     try:
         sp.LoadFromSerializedProto(data)
