@@ -1,4 +1,12 @@
-"""Outputs appear whole or not at all: write to a temporary path, then rename."""
+"""Outputs appear whole or not at all: write to a temporary path, then rename.
+
+Every command that writes claims its destination first (:func:`claim_output`):
+the path is checked (right kind, parents are folders, the folder can be written,
+a rename will land on the same file system) before any work starts, so a bad
+``-o`` is a one-line error in a second, not a traceback after the build.
+Temporary folders carry the host and process id in their name, so a later run
+can remove those a killed run left behind without touching a live one.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +26,68 @@ def _umask() -> int:
     return mask
 
 
+def _describe(e: OSError) -> str:
+    return (e.strerror or str(e)).lower()
+
+
+def claim_output(path: str | os.PathLike[str], *, folder: bool = False, overwrite: bool = True) -> Path:
+    """Check that ``path`` can receive an output (a file, or a folder when ``folder``) and create
+    its parent folders; a one-line :class:`CorpusError` naming the path otherwise.
+
+    A file output replaces an existing regular file; a folder output replaces an
+    existing folder only with ``overwrite``. Nothing is ever renamed over a folder
+    where a file is expected, nor over a device, pipe or socket.
+    """
+    import stat
+
+    path = Path(path)
+    if str(path) in ("", "."):
+        raise CorpusError(path, "is not a file name")
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        st = None  # a parent is a file: reported below
+    except OSError as e:
+        raise CorpusError(path, f"cannot be checked ({_describe(e)})") from None
+    if st is not None:
+        if folder:
+            if not stat.S_ISDIR(st.st_mode):
+                raise CorpusError(path, "exists and is not a folder; give a folder path for the output")
+            if not overwrite:
+                raise CorpusError(path, "already exists; pass --overwrite to replace it")
+        elif stat.S_ISDIR(st.st_mode):
+            raise CorpusError(path, "is a folder; give a file path for the output")
+        elif not stat.S_ISREG(st.st_mode):
+            raise CorpusError(path, "exists and is not a regular file (a device, pipe, socket or link); "
+                              "give another output path")
+    parent = path.parent
+    ancestor = parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise CorpusError(path, f"cannot be written: {ancestor} is a file, not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CorpusError(path, f"cannot create its folder {parent} ({_describe(e)})") from None
+    try:  # the one reliable test of "can write here" (permissions, read-only file systems, quotas)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise CorpusError(path, f"cannot be written in {parent} ({_describe(e)})") from None
+    return path
+
+
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically (a reader never sees half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    path = claim_output(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise CorpusError(path, f"cannot be written ({_describe(e)})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
@@ -41,18 +106,17 @@ def output_dir(path: str | os.PathLike[str], *, overwrite: bool = False) -> Iter
     ``path`` is left as it was. An existing ``path`` is replaced only with
     ``overwrite``.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise CorpusError(path, "already exists; pass --overwrite to replace it")
-    if path.exists() and not path.is_dir():
-        raise CorpusError(path, "exists and is not a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    path = claim_output(path, folder=True, overwrite=overwrite)
+    remove_stale(path)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f"{_owner_prefix(path)}", suffix=".partial", dir=path.parent))
+    except OSError as e:
+        raise CorpusError(path, f"cannot be written ({_describe(e)})") from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it owner-only; the result is an ordinary folder
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            old = Path(tempfile.mkdtemp(prefix=f"{_owner_prefix(path)}", suffix=".old", dir=path.parent))
             os.replace(path, old / path.name)
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
@@ -61,3 +125,44 @@ def output_dir(path: str | os.PathLike[str], *, overwrite: bool = False) -> Iter
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _owner_prefix(path: Path) -> str:
+    import socket
+
+    return f".{path.name}.{socket.gethostname()}-{os.getpid()}."
+
+
+def remove_stale(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary folders (``.partial``, ``.old``) that runs on this host, since killed,
+    left beside ``path``; a folder whose process is alive, or of another host, is left alone."""
+    import re
+    import socket
+
+    path = Path(path)
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.{re.escape(socket.gethostname())}-(\d+)\.[^.]+\.(partial|old)$")
+    removed = []
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for p in siblings:
+        m = pattern.match(p.name)
+        if not m or not p.is_dir():
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

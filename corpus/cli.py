@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__
 from .errors import CorpusError
 from .languages import require_code
+from .options import OneLineParser, Terminated, install_signal_policy, number
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
@@ -46,9 +47,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from .atomic import claim_output
     from .dataset import BuildSettings, build
     from .manifest import load_corpus
 
+    claim_output(args.output, folder=True, overwrite=args.overwrite)
     corpus = load_corpus(args.corpus)
     settings = BuildSettings(encoder=args.encoder, translator=args.translator, align=_align_config(args),
                              cache=not args.no_cache, links=_link_config(args))
@@ -60,34 +63,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _link_config(args: argparse.Namespace):
-    import math
-
     from align.links import LinkConfig
 
-    t = args.link_threshold
-    if not math.isfinite(t) or t < 0:
-        raise CorpusError(None, f"--link-threshold {t}: must be a finite ratio margin of at least 0")
-    return LinkConfig(threshold=t)
+    return LinkConfig(threshold=args.link_threshold)
 
 
 def _align_config(args: argparse.Namespace):
     from align.aligner import AlignConfig
     from align.similarity import SimilarityConfig
 
-    import math
-
-    ranges = [("--max-size", args.max_size, 2, None), ("--max-side", args.max_side, 1, None),
-              ("--top-k", args.top_k, 1, None), ("--window", args.window, 0, None),
-              ("--row-window", args.row_window, 0, None), ("--skip", args.skip, 0, None),
-              ("--gap-extend", args.gap_extend, 0, 1), ("--neighbours", args.neighbours, 0, None),
-              ("--number-weight", args.number_weight, 0, None), ("--support", args.support, 0, None),
-              ("--rescore-margin", args.rescore_margin, 0, None)]
-    for name, value, low, high in ranges:
-        if value is None:
-            continue
-        if not math.isfinite(value) or value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise CorpusError(None, f"{name} {value}: must be {bound}")
     sim = SimilarityConfig(skip=args.skip, gap_extend=args.gap_extend, neighbours=args.neighbours,
                            number_weight=args.number_weight, support=args.support)
     return AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
@@ -113,9 +97,14 @@ def _load_embeddings(path: Path | None, n: int, what: str):
         return None
     import numpy as np
 
+    import io
+
+    from .documents import read_bytes
+
+    data = read_bytes(path, limit=4 * 1024 * 1024 * 1024)  # arrays: rows x dimensions x 4 bytes
     try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
+        x = np.load(io.BytesIO(data), allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
         raise CorpusError(path, f"not a .npy array ({e})") from None
     if x.ndim != 2 or len(x) != n:
         raise CorpusError(path, f"has shape {tuple(x.shape)}, expected one row per {what} sentence ({n} rows)")
@@ -135,8 +124,10 @@ def _load_embeddings(path: Path | None, n: int, what: str):
 def cmd_align(args: argparse.Namespace) -> int:
     from align.aligner import align_documents
 
-    from .atomic import write_text
+    from .atomic import claim_output, write_text
 
+    if args.output:
+        claim_output(args.output)
     if (args.src_embeddings is None) != (args.tgt_embeddings is None):
         raise CorpusError(None, "--src-embeddings and --tgt-embeddings go together")
     if args.translations and args.translator:
@@ -214,7 +205,26 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
 
     if len(args.gold) != len(args.test):
         raise CorpusError(None, f"{len(args.gold)} gold files but {len(args.test)} test files; give them in pairs")
-    score = score_alignments([read_beads(g) for g in args.gold], [read_beads(t) for t in args.test])
+    golds, tests = [], []
+    for g, t in zip(args.gold, args.test):
+        gold, test = read_beads(g), read_beads(t)
+        for path, beads in ((g, gold), (t, test)):
+            if not beads:
+                raise CorpusError(path, "has no beads (an empty alignment cannot be scored)")
+            for side, name in ((0, "source"), (1, "target")):
+                ids = [i for b in beads for i in (b.src, b.tgt)[side]]
+                if len(ids) != len(set(ids)):
+                    dup = next(i for i in ids if ids.count(i) > 1)
+                    raise CorpusError(path, f"{name} sentence {dup} is in more than one bead")
+        for side, name in ((0, "source"), (1, "target")):  # a gold may leave sentences out, not run short
+            top = max((i for b in gold for i in (b.src, b.tgt)[side]), default=-1)
+            beyond = sorted(i for b in test for i in (b.src, b.tgt)[side] if i > top)
+            if beyond:
+                raise CorpusError(t, f"{name} sentence {beyond[0]} is beyond the gold alignment {g}, whose "
+                                  f"{name} sentences end at {top}; are the files paired in the same order?")
+        golds.append(gold)
+        tests.append(test)
+    score = score_alignments(golds, tests)
     if args.json:
         print(json.dumps(score.__dict__))
     else:
@@ -235,35 +245,35 @@ def _add_aligner_options(p: argparse.ArgumentParser) -> None:
     from align.similarity import SimilarityConfig
 
     ac, sc = AlignConfig(), SimilarityConfig()
-    p.add_argument("--max-size", type=int, default=ac.max_size, help=f"sentences per bead, both sides (default {ac.max_size})")
-    p.add_argument("--max-side", type=int, default=ac.max_side, help=f"sentences on one side of a bead (default {ac.max_side})")
+    p.add_argument("--max-size", type=number(int, 2), default=ac.max_size, help=f"sentences per bead, both sides (default {ac.max_size})")
+    p.add_argument("--max-side", type=number(int, 1), default=ac.max_side, help=f"sentences on one side of a bead (default {ac.max_side})")
     p.add_argument("--concat", choices=("pairs", "exact", "mean"), default=ac.concat,
                    help="which runs of sentences to embed: pairs (runs of 2; longer runs from overlapping "
                    "pairs; default), exact (every run up to --max-side: slower, a little more accurate), "
                    "mean (none: normalised sums of sentence vectors)")
-    p.add_argument("--rescore-margin", type=float, default=ac.rescore_margin,
+    p.add_argument("--rescore-margin", type=number(float, 0), default=ac.rescore_margin,
                    help="with --concat pairs: embed exactly the runs of 3+ sentences of every bead on a path scoring "
                    f"within this many sigmas of the best one, then search again (default {ac.rescore_margin})")
     p.add_argument("--no-rescore", action="store_true", help="keep the approximations of longer runs")
-    p.add_argument("--top-k", type=int, default=ac.top_k, help=f"anchor pass: candidates per sentence (default {ac.top_k})")
-    p.add_argument("--window", type=int, default=ac.window, help=f"final pass: sentences searched around the anchors (default {ac.window})")
-    p.add_argument("--row-window", type=int, default=ac.row_window,
+    p.add_argument("--top-k", type=number(int, 1), default=ac.top_k, help=f"anchor pass: candidates per sentence (default {ac.top_k})")
+    p.add_argument("--window", type=number(int, 0), default=ac.window, help=f"final pass: sentences searched around the anchors (default {ac.window})")
+    p.add_argument("--row-window", type=number(int, 0), default=ac.row_window,
                    help=f"final pass: each row may also use the columns of this many rows around it (default {ac.row_window})")
-    p.add_argument("--skip", type=float, default=sc.skip, help="leaving a sentence unaligned scores -SKIP x sigma, sigma being "
+    p.add_argument("--skip", type=number(float, 0), default=sc.skip, help="leaving a sentence unaligned scores -SKIP x sigma, sigma being "
                    f"the median score of the document pair's anchor links (default {sc.skip})")
-    p.add_argument("--gap-extend", type=float, default=sc.gap_extend, help="each further sentence of a block of consecutive "
+    p.add_argument("--gap-extend", type=number(float, 0, 1), default=sc.gap_extend, help="each further sentence of a block of consecutive "
                    f"unaligned sentences scores this times a first one (default {sc.gap_extend}; 1: no blocks)")
-    p.add_argument("--neighbours", type=int, default=sc.neighbours, help="sentences on each side of a run whose mean "
+    p.add_argument("--neighbours", type=number(int, 1), default=sc.neighbours, help="sentences on each side of a run whose mean "
                    f"similarity is the local background (default {sc.neighbours}; Bertalign's is 1)")
-    p.add_argument("--number-weight", type=float, default=sc.number_weight,
+    p.add_argument("--number-weight", type=number(float, 0), default=sc.number_weight,
                    help=f"weight of number agreement, in sigmas (default {sc.number_weight})")
-    p.add_argument("--support", type=float, default=sc.support, help="a merged bead loses this many sigmas per unit its "
+    p.add_argument("--support", type=number(float, 0), default=sc.support, help="a merged bead loses this many sigmas per unit its "
                    "weakest sentence falls short of an anchor link's preference for its counterpart "
                    f"(default {sc.support}; 0: off)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="diptych",
         description="Align two language versions of a news report and show how they frame it differently.",
     )
@@ -302,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aligner_options(b)
     from align.links import LinkConfig
 
-    b.add_argument("--link-threshold", type=float, default=LinkConfig().threshold,
+    b.add_argument("--link-threshold", type=number(float, 0), default=LinkConfig().threshold,
                    help="ratio margin a sentence of another outlet needs to link to a parallel version's sentence "
                    f"(default {LinkConfig().threshold}: 95%% precise on the development sets; scripts/bench_links.py)")
     b.set_defaults(func=cmd_build)
@@ -350,7 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a bad option (already one line on stderr)
+        return e.code if isinstance(e.code, int) else 2
+    install_signal_policy()
     try:
         return args.func(args)
     except CorpusError as e:
@@ -362,6 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("diptych: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("diptych: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return 0
 

@@ -9,8 +9,11 @@ from pathlib import Path
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the HTML report of a dataset folder (thin: the work is in :mod:`framing.report`)."""
+    from corpus.atomic import claim_output
+
     from .report import write_report
 
+    claim_output(args.output)
     stories = write_report(args.out_dir, args.output, title=args.title, show_boilerplate=args.show_boilerplate)
     rows = sum(len(s.rows) for s in stories)
     print(f"wrote {args.output}: {len(stories)} stor{'y' if len(stories) == 1 else 'ies'}, {rows} rows",

@@ -14,6 +14,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from corpus.errors import CorpusError
+from corpus.options import number
 
 from .significance import AR_TRIALS, BOOTSTRAP_SAMPLES, DEFAULT_SEED
 
@@ -84,10 +85,7 @@ def _translate(spec: str, test_set, *, no_cache: bool, quiet: bool) -> list[str]
     from align.cache import TranslationCache
     from align.translators import CachingTranslator, get_translator
 
-    try:
-        translator = get_translator(spec)
-    except (OSError, ValueError) as e:  # a path that is not a model, a hub id with no network, a bad spec
-        raise CorpusError(spec, f"cannot load the model ({' '.join(str(e).split())[:300]})") from None
+    translator = get_translator(spec)  # a path that is not a model, a hub id with no network: one line
     cached = CachingTranslator(translator, None if no_cache else TranslationCache(), progress=not quiet)
     hyps = cached.translate(test_set.sources, test_set.src_lang, test_set.tgt_lang)
     if not quiet:
@@ -97,7 +95,7 @@ def _translate(spec: str, test_set, *, no_cache: bool, quiet: bool) -> list[str]
 
 
 def cmd_eval_mt(args: argparse.Namespace) -> int:
-    from corpus.atomic import output_dir, write_text
+    from corpus.atomic import claim_output, output_dir, write_text
 
     from .comet import CometScorer, comet_status
     from .data import load_pairs
@@ -109,8 +107,8 @@ def cmd_eval_mt(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
     config = MetricConfig(tokenize=args.tokenize or ("spm" if args.spm_model else "13a"), spm_model=args.spm_model)
     check_seed(args.seed)  # cheap checks first: nothing should fail after a model has translated
-    if args.bootstrap < 0 or args.ar_trials < 0:
-        raise CorpusError(None, "--bootstrap and --ar-trials must be 0 (skip) or positive")
+    if args.output:
+        claim_output(args.output, folder=True, overwrite=args.overwrite)
     test_set = load_pairs(args.dataset, args.src, args.tgt)
     status = comet_status(args.comet)
     writing = output_dir(args.output, overwrite=args.overwrite) if args.output else nullcontext(None)
@@ -133,11 +131,13 @@ def cmd_eval_mt(args: argparse.Namespace) -> int:
 
 
 def cmd_export_sources(args: argparse.Namespace) -> int:
-    from corpus.atomic import write_text
+    from corpus.atomic import claim_output, write_text
     from corpus.exports import format_lines
 
     from .data import load_side
 
+    if args.output:
+        claim_output(args.output)
     text = format_lines(load_side(args.dataset, args.lang))
     if args.output:
         write_text(args.output, text)
@@ -170,11 +170,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="local SentencePiece .model file for --tokenize spm (e.g. a downloaded flores200 model)")
     e.add_argument("--comet", type=Path, metavar="PATH",
                    help="local COMET checkpoint; used when unbabel-comet is installed, otherwise reported as skipped")
-    e.add_argument("--seed", type=int, default=DEFAULT_SEED,
+    e.add_argument("--seed", type=number(int, 1), default=DEFAULT_SEED,
                    help=f"random seed of the paired tests, a positive integer (default {DEFAULT_SEED})")
-    e.add_argument("--bootstrap", type=int, default=BOOTSTRAP_SAMPLES, metavar="N",
+    e.add_argument("--bootstrap", type=number(int, 0), default=BOOTSTRAP_SAMPLES, metavar="N",
                    help=f"bootstrap resamples (default {BOOTSTRAP_SAMPLES}; 0 skips)")
-    e.add_argument("--ar-trials", type=int, default=AR_TRIALS, metavar="N",
+    e.add_argument("--ar-trials", type=number(int, 0), default=AR_TRIALS, metavar="N",
                    help=f"approximate randomization trials (default {AR_TRIALS}; 0 skips)")
     e.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text",
                    help="output: a terminal table (default), Markdown or LaTeX (booktabs) tables, or JSON")

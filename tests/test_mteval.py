@@ -466,9 +466,9 @@ def test_bad_input_is_one_line(case, dataset, hyps, tmp_path, capsys):
         "model-without-o": ([*base, "--model", "transformers:whatever"], "needs -o DIR"),
         "spm-without-model": ([*base, "--hyp", a, "--tokenize", "spm"], "--tokenize spm needs --spm-model"),
         "missing-spm": ([*base, "--hyp", a, "--spm-model", tmp_path / "no.model"], f"{tmp_path / 'no.model'}: no such file"),
-        "seed-0": ([*base, "--hyp", a, "--seed", "0"], "--seed must be a positive integer"),
+        "seed-0": ([*base, "--hyp", a, "--seed", "0"], "argument --seed: 0: must be at least 1"),
         "bad-model": ([*base, "--model", f"transformers:{empty_model}", "-o", tmp_path / "out", "--quiet"],
-                      f"transformers:{empty_model}: cannot load the model"),
+                      f"transformers:{empty_model}: {empty_model} is not a model folder"),
         "export-bad-lang": (["export-sources", dataset, "--lang", "en"], "no language 'en' in pairs"),
         "taken-output": ([*base, "--hyp", a, "-o", tmp_path / "taken"], "already exists; pass --overwrite"),
     }[case]
