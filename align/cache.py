@@ -24,6 +24,46 @@ def default_cache_dir() -> Path:
     return Path(base) / "diptych"
 
 
+def load_model(spec: str, build):
+    """``build()`` a user's model (``spec`` = ``name:path or hub id``) with the libraries' warnings
+    and log lines silenced, turning a failure into one line that names the spec: a local path that
+    is not a model folder is said so before any library sees it."""
+    import logging
+    import warnings
+
+    from corpus.errors import CorpusError
+
+    _, _, arg = spec.partition(":")
+    p = Path(arg) if arg else None
+    if p is not None and p.exists():
+        if not p.is_dir():
+            raise CorpusError(spec, f"{arg} is a file; give the model's folder")
+        if not any((p / f).is_file() for f in ("config.json", "modules.json", "model.bin")):
+            raise CorpusError(spec, f"{arg} is not a model folder (no config.json, modules.json or model.bin in it)")
+    for lib in ("huggingface_hub", "transformers"):  # their logging set-up runs on import: import first
+        try:
+            __import__(lib)
+        except ImportError:
+            pass
+    loggers = [logging.getLogger(n) for n in ("transformers", "sentence_transformers", "huggingface_hub", "torch")]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.ERROR + 10)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return build()
+    except ImportError:
+        raise
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, AttributeError) as e:
+        if isinstance(e, CorpusError):
+            raise
+        raise CorpusError(spec, f"cannot load the model ({' '.join(str(e).split())[:300]})") from None
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
 def model_fingerprint(arg: str) -> str:
     """Part of a model's cache signature: for a local folder, every file's name, size and
     modification time, so a model retrained or re-saved in place gets a new key; "hub" for a hub id."""

