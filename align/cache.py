@@ -80,10 +80,16 @@ def _key(signature: str, text: str) -> str:
 
 class _Store:
     def __init__(self, path: Path, table: str):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from corpus.errors import CorpusError
+
         self.path, self.table = path, table
-        self.db = sqlite3.connect(path, timeout=60)
-        self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=60)
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        except (OSError, sqlite3.Error) as e:
+            raise CorpusError(path.parent, f"cannot be used as the cache folder ({' '.join(str(e).split())}); "
+                              "set DIPTYCH_CACHE to a writable folder, or pass --no-cache") from None
 
     def get_many(self, keys: list[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}

@@ -381,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 143
     except BrokenPipeError:
         return 0
+    except OSError as e:  # the last resort for the file system's own refusals (disk full, I/O error)
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"diptych: error: {where}{' '.join((e.strerror or str(e)).split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -309,3 +309,16 @@ def test_random_bytes_and_options_keep_the_contract(tmp_path_factory, capsys):
         _contract(["eval-align", "--gold", str(raw), "--test", str(txt)], capsys, [])
 
     run()
+
+
+@pytest.mark.parametrize("cache", ["a-file", "/proc/diptych-no-cache"])
+def test_a_cache_folder_that_cannot_be_used_is_one_line(tmp_path, capsys, monkeypatch, cache):
+    if cache == "a-file":
+        cache = tmp_path / "a-file"
+        cache.write_text("x")
+    monkeypatch.setenv("DIPTYCH_CACHE", str(cache))
+    out = tmp_path / "x.beads"
+    assert main([*ALIGN, "-o", str(out)]) == 2
+    one_line_error(capsys, str(cache), "cannot be used as the cache folder", "--no-cache")
+    assert not out.exists()
+    assert main([*ALIGN, "-o", str(out), "--no-cache"]) == 0 and out.exists()
