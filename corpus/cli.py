@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import CorpusError
+from .errors import CorpusError, printable
 from .languages import require_code
 from .options import OneLineParser, Terminated, install_signal_policy, number
 
@@ -382,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as e:  # the last resort for the file system's own refusals (disk full, I/O error)
-        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        where = f"{printable(str(e.filename))}: " if getattr(e, "filename", None) else ""
         print(f"diptych: error: {where}{' '.join((e.strerror or str(e)).split())}", file=sys.stderr)
         return 2
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def printable(name: str) -> str:
+    """A file name as one printable line: control characters (a newline in a name) escaped."""
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in name)
+
+
 class CorpusError(ValueError):
     """Bad input: a file, a manifest entry or a text that cannot be used.
 
@@ -13,6 +18,6 @@ class CorpusError(ValueError):
     """
 
     def __init__(self, source: str | Path | None, problem: str):
-        self.source = str(source) if source is not None else None
+        self.source = printable(str(source)) if source is not None else None
         self.problem = " ".join(problem.split())
         super().__init__(f"{self.source}: {self.problem}" if self.source else self.problem)

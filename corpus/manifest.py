@@ -170,7 +170,7 @@ def load_corpus(root: str | os.PathLike[str] | None = None, *, check_lang: bool 
     corpus = Corpus(root, stories, entries)
     for e in entries:
         path = root / e.file
-        if not path.is_file():
+        if not path.exists():
             raise CorpusError(manifest, f"document {e.id!r}: file {e.file!r} not found in {root}")
         if e.sha256 and hashlib.sha256(read_bytes(path)).hexdigest() != e.sha256.lower():
             raise CorpusError(path, f"text differs from the sha256 in {MANIFEST} (document {e.id!r}); the original text must not be edited")

@@ -322,3 +322,25 @@ def test_a_cache_folder_that_cannot_be_used_is_one_line(tmp_path, capsys, monkey
     one_line_error(capsys, str(cache), "cannot be used as the cache folder", "--no-cache")
     assert not out.exists()
     assert main([*ALIGN, "-o", str(out), "--no-cache"]) == 0 and out.exists()
+
+
+def test_a_newline_in_a_file_name_stays_on_one_line(tmp_path, capsys):
+    bad = tmp_path / "two\nlines.txt"
+    bad.write_text("")
+    assert main(["segment", str(bad), "--lang", "fa"]) == 2
+    one_line_error(capsys, "two\\nlines.txt: file is empty")
+
+
+def test_a_fifo_listed_in_a_manifest(tmp_path, bundled):
+    import shutil
+
+    from corpus import bundled_corpus_dir
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(bundled_corpus_dir(), corpus)
+    target = next(corpus.glob("001_*.txt"))
+    target.unlink()
+    os.mkfifo(target)
+    r = _run(["build", str(corpus), "-o", str(tmp_path / "out"), "--quiet"], timeout=120)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "named pipe" in r.stderr and not (tmp_path / "out").exists()
