@@ -5,6 +5,13 @@ One SQLite file per kind under ``$DIPTYCH_CACHE`` (default
 model's signature and the exact text, so a second run on the same text
 computes nothing, a changed sentence is computed afresh, and two models never
 share entries.
+
+Many processes may read and write one cache at once (``diptych build`` workers,
+several commands): the file is in SQLite's WAL mode, so readers never block a
+writer, every write is one transaction (an entry is there whole or not at all),
+and a writer that finds the database busy waits and retries. WAL needs a local
+file system; on a network share SQLite falls back to its rollback journal, which
+is still safe, only slower.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +94,9 @@ class _Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, timeout=60)
-            self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            _retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
+            _retry(lambda: self.db.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)"))
         except (OSError, sqlite3.Error) as e:
             raise CorpusError(path.parent, f"cannot be used as the cache folder ({' '.join(str(e).split())}); "
                               "set DIPTYCH_CACHE to a writable folder, or pass --no-cache") from None
@@ -96,12 +106,27 @@ class _Store:
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
             q = f"SELECT key, value FROM {self.table} WHERE key IN ({','.join('?' * len(part))})"
-            out.update(self.db.execute(q, part).fetchall())
+            out.update(_retry(lambda: self.db.execute(q, part).fetchall()))
         return out
 
     def put_many(self, items: list[tuple[str, bytes]]) -> None:
-        with self.db:
-            self.db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", items)
+        def write():
+            with self.db:  # one transaction: all of these entries or none
+                self.db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", items)
+
+        _retry(write)
+
+
+def _retry(action, attempts: int = 10):
+    """Run a database action, waiting and retrying while another process holds the lock (beyond
+    sqlite's own busy timeout, which does not cover every case, e.g. a WAL checkpoint)."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except sqlite3.OperationalError as e:
+            if attempt == attempts - 1 or not any(w in str(e) for w in ("locked", "busy")):
+                raise
+            time.sleep(min(0.05 * 2**attempt, 2.0))
 
 
 class EmbeddingCache:

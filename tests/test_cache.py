@@ -1,0 +1,51 @@
+"""The embedding and translation caches under concurrent writers (build workers, several commands)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sqlite3
+
+import numpy as np
+
+from align.cache import EmbeddingCache, TranslationCache
+
+N_WRITERS, N_SHARED, N_OWN, ROUNDS = 4, 300, 100, 6
+
+
+def _vector(text: str) -> np.ndarray:
+    rng = np.random.default_rng(sum(map(ord, text)) * 7919 + len(text))
+    return rng.normal(size=16).astype(np.float32)
+
+
+def _writer(folder: str, worker: int) -> None:
+    emb, tr = EmbeddingCache(folder), TranslationCache(folder)
+    shared = [f"sentence {k}" for k in range(N_SHARED)]
+    own = [f"worker {worker} sentence {k}" for k in range(N_OWN)]
+    for r in range(ROUNDS):  # many small transactions, interleaved with the other writers
+        for chunk in range(0, N_SHARED, 50):
+            texts = shared[chunk:chunk + 50] + own[r * 10:(r + 1) * 10]
+            emb.put("model-a", {t: _vector(t) for t in texts})
+            tr.put("mt-a/fa-ar", {t: t.upper() for t in texts})
+            got = emb.get("model-a", texts)
+            assert set(got) == set(texts)
+
+
+def test_concurrent_writers_on_the_same_keys_lose_and_corrupt_nothing(tmp_path):
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), w)) for w in range(N_WRITERS)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+    assert [p.exitcode for p in procs] == [0] * N_WRITERS
+    emb, tr = EmbeddingCache(tmp_path), TranslationCache(tmp_path)
+    texts = [f"sentence {k}" for k in range(N_SHARED)]
+    texts += [f"worker {w} sentence {k}" for w in range(N_WRITERS) for k in range(min(N_OWN, ROUNDS * 10))]
+    got = emb.get("model-a", texts)
+    assert len(got) == len(texts)
+    assert all(np.array_equal(got[t], _vector(t)) for t in texts)
+    assert tr.get("mt-a/fa-ar", texts) == {t: t.upper() for t in texts}
+    for name in ("embeddings.sqlite", "translations.sqlite"):
+        db = sqlite3.connect(tmp_path / name)
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
