@@ -63,6 +63,13 @@ def _comparable_section(corpus, comparable: Sequence[dict]) -> list[str]:
         "attribution verbs, hedges and loaded words on one side only. `differences` are the linked sentence's "
         "typed items the reference lacks, with offsets into `text`.",
         "",
+        "Columns: `id`, `story_id`, `doc_id` (the comparable document), `lang`, `text` (one sentence, original "
+        "characters), `ids` (its sentence id, resolvable in `documents`), `status` (`linked`, `unlinked`, "
+        "`boilerplate`), `ref_doc_id`, `ref_lang`, `ref_text`, `ref_ids` (the parallel version's sentence; null "
+        "unless linked), `score` (the link's ratio margin; null unless linked), `conflicts` "
+        "(`{kind, text, ref_text, note}`, kind one of number, date, entity, attribution, hedge, evaluative), "
+        "`differences` (`{lang, start, end, text, kind, note}`).",
+        "",
         "| document | outlet | language | sentences | linked | unlinked | links | conflicts by kind |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
