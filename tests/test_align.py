@@ -15,7 +15,7 @@ from align.cache import EmbeddingCache
 from align.encoders import CachingEncoder, get_encoder
 from align.scoring import score_alignments
 from corpus import segment_document
-from corpus.cli import main
+from pipeline.cli import main
 
 from .conftest import data_file, shared
 

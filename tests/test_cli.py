@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from corpus.cli import main
+from pipeline.cli import main
 
 from .conftest import data_file
 
 
 def test_console_script_segments_the_persian_version():
     exe = Path(sys.executable).parent / "diptych"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "corpus.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pipeline.cli"]
     out = subprocess.run([*cmd, "segment", str(data_file("004")), "--lang", "fa"],
                          capture_output=True, text=True, check=True).stdout
     rows = [line.split("\t") for line in out.splitlines()]

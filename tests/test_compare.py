@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from align.links import LinkConfig, judge, link_sentences, margins, read_judgements
-from corpus.cli import main
+from pipeline.cli import main
 from framing.conflicts import compare_claims
 
 HERE = Path(__file__).parent

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from corpus import segment_document
-from corpus.cli import main
+from pipeline.cli import main
 from corpus.dataset import StoryPair, segment_rows, story_pairs
 from corpus.schema import JOIN
 
@@ -193,7 +193,7 @@ def test_killed_build_leaves_earlier_output_intact(tmp_path):
     out.mkdir()
     (out / "keep.txt").write_text("earlier build")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "build", "-o", str(out), "--overwrite"],
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build", "-o", str(out), "--overwrite"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".out.*.partial")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from corpus import CorpusError, read_document, read_text
-from corpus.cli import main
+from pipeline.cli import main
 from corpus.languages import detect_mismatch
 
 from .conftest import data_file, shared

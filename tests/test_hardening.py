@@ -2,7 +2,7 @@
 
 Output destinations, numeric options, special files, oversized inputs, evaluation inputs and
 signals, each through the one mechanism that handles it (``corpus.atomic.claim_output``,
-``corpus.options.number``, ``corpus.documents.read_bytes``, ``corpus.options.install_signal_policy``);
+``pipeline.options.number``, ``corpus.documents.read_bytes``, ``pipeline.options.install_signal_policy``);
 then a property-based test that throws random bytes and option values at three subcommands.
 """
 
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from corpus.cli import main
+from pipeline.cli import main
 
 from .conftest import data_file
 
 FA, AR = data_file("004"), data_file("002")
 ALIGN = ["align", str(FA), str(AR), "--src-lang", "fa", "--tgt-lang", "ar", "--quiet"]
-DIPTYCH = [sys.executable, "-m", "corpus.cli"]
+DIPTYCH = [sys.executable, "-m", "pipeline.cli"]
 
 
 def one_line_error(capsys, *needles: str) -> str:

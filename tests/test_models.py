@@ -26,7 +26,7 @@ from align.translators import (
     get_translator,
     model_code,
 )
-from corpus.cli import main
+from pipeline.cli import main
 
 from .conftest import REPO, data_file
 

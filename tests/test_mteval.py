@@ -22,7 +22,7 @@ import sacrebleu
 from sacrebleu.metrics import BLEU, CHRF, TER
 from sacrebleu.significance import PairedTest
 
-from corpus.cli import main
+from pipeline.cli import main
 from corpus.schema import JOIN, data_file, pairs_schema
 from corpus.exports import format_lines
 from mteval.data import read_lines

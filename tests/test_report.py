@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.cli import main
+from pipeline.cli import main
 from corpus.dataset import pair_rows
 from corpus.schema import data_file, documents_schema, pairs_schema, segments_schema
 from framing.report import (

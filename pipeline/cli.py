@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import CorpusError, printable
-from .languages import require_code
+from corpus import __version__
+from corpus.errors import CorpusError, printable
+from corpus.languages import require_code
 from .options import OneLineParser, Terminated, install_signal_policy, number
 
 
@@ -33,8 +33,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .manifest import load_corpus
-    from .segment import segment_document
+    from corpus.manifest import load_corpus
+    from corpus.segment import segment_document
 
     corpus = load_corpus(args.corpus)
     print(f"{corpus.root}: {len(corpus.stories)} stories, {len(corpus.documents)} documents")
@@ -47,9 +47,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .atomic import claim_output
-    from .dataset import BuildSettings, build
-    from .manifest import load_corpus
+    from corpus.atomic import claim_output
+    from .build import BuildSettings, build
+    from corpus.manifest import load_corpus
 
     claim_output(args.output, folder=True, overwrite=args.overwrite)
     corpus = load_corpus(args.corpus)
@@ -82,9 +82,9 @@ def _align_config(args: argparse.Namespace):
 
 def _load_units(path: Path, lang: str, presegmented: bool, check_lang: bool, outlet: str | None = None):
     """Read and segment one file; the outlet defaults to a manifest beside it that lists the file."""
-    from .documents import read_document
-    from .manifest import entry_for_file
-    from .segment import segment
+    from corpus.documents import read_document
+    from corpus.manifest import entry_for_file
+    from corpus.segment import segment
 
     doc = read_document(path, lang, check_lang=check_lang)
     if outlet is None and (entry := entry_for_file(path)):
@@ -99,7 +99,7 @@ def _load_embeddings(path: Path | None, n: int, what: str):
 
     import io
 
-    from .documents import read_bytes
+    from corpus.documents import read_bytes
 
     data = read_bytes(path, limit=4 * 1024 * 1024 * 1024)  # arrays: rows x dimensions x 4 bytes
     try:
@@ -124,7 +124,7 @@ def _load_embeddings(path: Path | None, n: int, what: str):
 def cmd_align(args: argparse.Namespace) -> int:
     from align.aligner import align_documents
 
-    from .atomic import claim_output, write_text
+    from corpus.atomic import claim_output, write_text
 
     if args.output:
         claim_output(args.output)
