@@ -55,7 +55,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.corpus)
     settings = BuildSettings(encoder=args.encoder, translator=args.translator, align=_align_config(args),
                              cache=not args.no_cache, links=_link_config(args))
-    report = build(corpus, args.output, settings, overwrite=args.overwrite, quiet=args.quiet)
+    report = build(corpus, args.output, settings, overwrite=args.overwrite, quiet=args.quiet, workers=args.workers)
     if not args.quiet:
         counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
         print(f"wrote {args.output}: {counts}", file=sys.stderr)
@@ -307,7 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("corpus", nargs="?", type=Path, help="corpus folder with manifest.toml (default: the bundled story)")
     b.add_argument("-o", "--output", required=True, type=Path, help="output folder (written whole or not at all)")
     b.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
-    b.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--workers", type=number(int, 1), default=1, metavar="N",
+                   help="run the stories on N processes, each loading the models once (default 1); the dataset "
+                   "is byte-identical whatever N")
     _add_model_options(b)
     _add_aligner_options(b)
     from align.links import LinkConfig
