@@ -168,6 +168,13 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
     for s in corpus.stories:
         body += [f"**{_cell(s.id)}**: {' '.join((s.description or s.title or '').split())}", ""]
 
+    if corpus.skipped:
+        body += ["## Skipped documents", "",
+                 "Built with `--on-error skip`: these documents could not be used and are left out "
+                 "(also in `skipped.jsonl`).", "", "| id | story | role | file | why |", "| --- | --- | --- | --- | --- |"]
+        body += [f"| {e.id} | {_cell(e.story)} | {e.role} | `{_cell(e.file)}` | {_cell(why)} |"
+                 for e, why in corpus.skipped]
+        body.append("")
     body += _comparable_section(corpus, comparable, settings.link_config().threshold)
     body += ["## Framing differences", ""]
     if not summaries:

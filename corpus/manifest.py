@@ -60,6 +60,7 @@ class Corpus:
     stories: list[Story]
     entries: list[Entry]
     documents: dict[str, Document] = field(default_factory=dict)
+    skipped: list[tuple[Entry, str]] = field(default_factory=list)  # (entry, why), with skip_errors
 
     def story_documents(self, story_id: str) -> list[Document]:
         return [self.documents[e.id] for e in self.entries if e.story == story_id]
@@ -160,8 +161,15 @@ def entry_for_file(path: str | os.PathLike[str]) -> Entry | None:
     return next((e for e in entries if (path.parent / e.file).resolve() == path), None)
 
 
-def load_corpus(root: str | os.PathLike[str] | None = None, *, check_lang: bool = True) -> Corpus:
-    """Validate a corpus folder and read every document (the bundled one by default)."""
+def load_corpus(root: str | os.PathLike[str] | None = None, *, check_lang: bool = True,
+                skip_errors: bool = False) -> Corpus:
+    """Validate a corpus folder and read every document (the bundled one by default).
+
+    A bad document is a :class:`CorpusError` naming it; with ``skip_errors`` it is
+    left out instead and listed in ``corpus.skipped`` with its error, and so is
+    the other parallel version of its story (a pair cannot be aligned with one
+    version). The manifest itself must be valid either way.
+    """
     root = Path(root) if root is not None else bundled_corpus_dir()
     if not root.is_dir():
         raise CorpusError(root, "no such corpus folder")
@@ -169,13 +177,33 @@ def load_corpus(root: str | os.PathLike[str] | None = None, *, check_lang: bool 
     stories, entries = parse_manifest(manifest)
     corpus = Corpus(root, stories, entries)
     for e in entries:
-        path = root / e.file
-        if not path.exists():
-            raise CorpusError(manifest, f"document {e.id!r}: file {e.file!r} not found in {root}")
-        if e.sha256 and hashlib.sha256(read_bytes(path)).hexdigest() != e.sha256.lower():
-            raise CorpusError(path, f"text differs from the sha256 in {MANIFEST} (document {e.id!r}); the original text must not be edited")
-        corpus.documents[e.id] = read_document(
-            path, e.lang, doc_id=e.id, check_lang=check_lang, outlet=e.outlet, story_id=e.story, role=e.role,
-            url=e.url, title=e.title, published=e.published, note=e.note, file=e.file,
-        )
+        try:
+            corpus.documents[e.id] = _read_entry(root, manifest, e, check_lang)
+        except CorpusError as err:
+            if not skip_errors:
+                raise
+            corpus.skipped.append((e, str(err)))
+    if corpus.skipped:
+        bad = {e.id for e, _ in corpus.skipped}
+        for e, _ in list(corpus.skipped):
+            if e.role == "parallel":
+                for other in entries:
+                    if other.story == e.story and other.role == "parallel" and other.id not in bad:
+                        bad.add(other.id)
+                        corpus.skipped.append((other, f"skipped with {e.id}, the other parallel version of "
+                                                      f"story {e.story!r}, which could not be read"))
+        corpus.entries = [e for e in entries if e.id not in bad]
+        corpus.documents = {k: v for k, v in corpus.documents.items() if k not in bad}
     return corpus
+
+
+def _read_entry(root: Path, manifest: Path, e: Entry, check_lang: bool) -> Document:
+    path = root / e.file
+    if not path.exists():
+        raise CorpusError(manifest, f"document {e.id!r}: file {e.file!r} not found in {root}")
+    if e.sha256 and hashlib.sha256(read_bytes(path)).hexdigest() != e.sha256.lower():
+        raise CorpusError(path, f"text differs from the sha256 in {MANIFEST} (document {e.id!r}); the original text must not be edited")
+    return read_document(
+        path, e.lang, doc_id=e.id, check_lang=check_lang, outlet=e.outlet, story_id=e.story, role=e.role,
+        url=e.url, title=e.title, published=e.published, note=e.note, file=e.file,
+    )

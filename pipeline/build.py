@@ -244,6 +244,12 @@ def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: Bui
         for lang in langs:
             write_text_file(ex / "moses" / f"pairs.{lang}", moses_export(pairs_out, lang))
         write_text_file(ex / "jsonl" / "pairs.jsonl", jsonl_export(pairs_out))
+    if corpus.skipped:  # --on-error skip: what was left out, and why
+        import json
+
+        write_text_file(tmp / "skipped.jsonl", "".join(
+            json.dumps({"document": e.id, "story": e.story, "file": e.file, "role": e.role, "error": why},
+                       ensure_ascii=False) + "\n" for e, why in corpus.skipped))
     write_text_file(tmp / "README.md", dataset_card(
         corpus, units, pairs, segments, summaries, settings, report,
         encoder=models.encoder if models else None, translator=models.translator if models else None,

@@ -52,13 +52,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     from corpus.manifest import load_corpus
 
     claim_output(args.output, folder=True, overwrite=args.overwrite)
-    corpus = load_corpus(args.corpus)
+    corpus = load_corpus(args.corpus, skip_errors=args.on_error == "skip")
     settings = BuildSettings(encoder=args.encoder, translator=args.translator, align=_align_config(args),
                              cache=not args.no_cache, links=_link_config(args))
     report = build(corpus, args.output, settings, overwrite=args.overwrite, quiet=args.quiet, workers=args.workers)
     if not args.quiet:
         counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
         print(f"wrote {args.output}: {counts}", file=sys.stderr)
+    if corpus.skipped:
+        print(f"skipped {len(corpus.skipped)} document(s): {', '.join(e.id for e, _ in corpus.skipped)} "
+              f"(why: {Path(args.output) / 'skipped.jsonl'})", file=sys.stderr)
     return 0
 
 
@@ -308,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("-o", "--output", required=True, type=Path, help="output folder (written whole or not at all)")
     b.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--on-error", choices=("fail", "skip"), default="fail",
+                   help="fail (default): stop at the first bad document with a one-line error, writing nothing; "
+                   "skip: leave bad documents out (and the other version of a bad parallel one), list them "
+                   "and why in the card and in OUT_DIR/skipped.jsonl, and build the rest")
     b.add_argument("--workers", type=number(int, 1), default=1, metavar="N",
                    help="run the stories on N processes, each loading the models once (default 1); the dataset "
                    "is byte-identical whatever N")
