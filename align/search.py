@@ -95,6 +95,11 @@ class _Tables:
         return np.maximum(np.maximum(self.M[i, w], self.S[i, w]), self.T[i, w])
 
 
+def _rows_per_chunk(width: int) -> int:
+    """Rows scored in one callback: bounds the callbacks' memory whatever the band's width."""
+    return max(8, min(256, 32768 // width))
+
+
 def _check_band(n: int, m: int, band: Band) -> None:
     lo, hi = band.lo, band.hi
     if lo[0] != 0 or hi[n] != m or np.any(lo > hi) or np.any(np.diff(lo) < 0) or np.any(np.diff(hi) < 0):
@@ -109,7 +114,7 @@ def _forward(n, m, types, scores, band, chunk, gap_extend) -> _Tables:
     rho = 1.0 if gap_extend is None else float(gap_extend)
     lo, hi = band.lo, band.hi
     W = band.width
-    chunk = chunk or max(8, min(256, 32768 // W))  # rows scored at once: bounds the callbacks' memory
+    chunk = chunk or _rows_per_chunk(W)
     offsets = np.arange(W)
     M, S, T = (np.full((n + 1, W), NEG) for _ in range(3))
     pM = np.full((n + 1, W), -1, dtype=np.int16)
@@ -239,7 +244,7 @@ def near_optimal_beads(
     offsets = np.arange(W)
     end = fwd.best(n, m - lo[n])
     out = []
-    chunk = max(8, min(256, 32768 // W))
+    chunk = _rows_per_chunk(W)
     for a, b in types:
         if a == 0 or b == 0 or not wanted(a, b):
             continue

@@ -205,15 +205,15 @@ class BeadScorer:
             if ns.any() and nt.any():  # no numbers on one side: nothing to agree on
                 self.num_src, self.num_tgt = _prefix(ns), _prefix(nt)
                 self.num_count_src, self.num_count_tgt = self.num_src.sum(1), self.num_tgt.sum(1)
-        self.sigma = self._sigma(anchors or [])
-        self.member_ref = self._member_ref(anchors or []) if config.support else 0.0
+        # the anchor links as sentence indices (a state (i, j) follows the link of sentences i-1, j-1)
+        links = np.array([(i - 1, j - 1) for i, j in anchors or [] if 1 <= i <= self.n and 1 <= j <= self.m],
+                         dtype=np.int64).reshape(-1, 2)
+        self.sigma = self._sigma(links[:, 0], links[:, 1])
+        self.member_ref = self._member_ref(links[:, 0], links[:, 1]) if config.support else 0.0
 
-    def _sigma(self, anchors: list[tuple[int, int]]) -> float:
+    def _sigma(self, i: np.ndarray, j: np.ndarray) -> float:
         """Median score of the anchor links: what a typical translated pair scores in this document pair."""
-        links = [(i, j) for i, j in anchors if 1 <= i <= self.n and 1 <= j <= self.m]
-        if len(links) >= 3:
-            i = np.array([a for a, _ in links]) - 1
-            j = np.array([b for _, b in links]) - 1
+        if len(i) >= 3:
             vals = self.similarity(1, 1, i, j)
         elif self.n and self.m:  # too few anchors: each source sentence's best match
             E, F = self.src.spans[1], self.tgt.spans[1]
@@ -224,14 +224,11 @@ class BeadScorer:
         vals = vals[np.isfinite(vals)]
         return float(max(np.median(vals), 1e-3)) if len(vals) else 1.0
 
-    def _member_ref(self, anchors: list[tuple[int, int]]) -> float:
+    def _member_ref(self, i: np.ndarray, j: np.ndarray) -> float:
         """Median preference of an anchor link's sentences for their counterpart over the counterpart's
         neighbours (cosine minus background, each direction): what support looks like here."""
-        links = [(i, j) for i, j in anchors if 1 <= i <= self.n and 1 <= j <= self.m]
-        if len(links) < 3:
+        if len(i) < 3:
             return 0.0
-        i = np.array([a for a, _ in links]) - 1
-        j = np.array([b for _, b in links]) - 1
         E, F = self.src.spans[1], self.tgt.spans[1]
         k = self.cfg.neighbours
         cos = np.einsum("kd,kd->k", E[i], F[j])
