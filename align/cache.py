@@ -61,8 +61,6 @@ def load_model(spec: str, build):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return build()
-    except ImportError:
-        raise
     except (OSError, ValueError, RuntimeError, KeyError, TypeError, AttributeError) as e:
         if isinstance(e, CorpusError):
             raise

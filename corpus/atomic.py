@@ -30,13 +30,16 @@ def _describe(e: OSError) -> str:
     return (e.strerror or str(e)).lower()
 
 
-def claim_output(path: str | os.PathLike[str], *, folder: bool = False, overwrite: bool = True) -> Path:
+def claim_output(path: str | os.PathLike[str], *, folder: bool = False, overwrite: bool = True,
+                 probe: bool = True) -> Path:
     """Check that ``path`` can receive an output (a file, or a folder when ``folder``) and create
     its parent folders; a one-line :class:`CorpusError` naming the path otherwise.
 
     A file output replaces an existing regular file; a folder output replaces an
     existing folder only with ``overwrite``. Nothing is ever renamed over a folder
-    where a file is expected, nor over a device, pipe or socket.
+    where a file is expected, nor over a device, pipe or socket. ``probe`` writes and removes an
+    empty file to prove the folder is writable; the writers below skip it, since the temporary file
+    or folder they create next is that proof.
     """
     import stat
 
@@ -72,18 +75,19 @@ def claim_output(path: str | os.PathLike[str], *, folder: bool = False, overwrit
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise CorpusError(path, f"cannot create its folder {parent} ({_describe(e)})") from None
-    try:  # the one reliable test of "can write here" (permissions, read-only file systems, quotas)
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise CorpusError(path, f"cannot be written in {parent} ({_describe(e)})") from None
+    if probe:
+        try:  # the one reliable test of "can write here" (permissions, read-only file systems, quotas)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
+            os.close(fd)
+            os.unlink(name)
+        except OSError as e:
+            raise CorpusError(path, f"cannot be written in {parent} ({_describe(e)})") from None
     return path
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically (a reader never sees half a file)."""
-    path = claim_output(path)
+    path = claim_output(path, probe=False)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
@@ -106,7 +110,7 @@ def output_dir(path: str | os.PathLike[str], *, overwrite: bool = False) -> Iter
     ``path`` is left as it was. An existing ``path`` is replaced only with
     ``overwrite``.
     """
-    path = claim_output(path, folder=True, overwrite=overwrite)
+    path = claim_output(path, folder=True, overwrite=overwrite, probe=False)
     remove_stale(path)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f"{_owner_prefix(path)}", suffix=".partial", dir=path.parent))

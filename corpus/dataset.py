@@ -138,35 +138,33 @@ def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs
     ``boilerplate`` row. ``compare(text, lang, ref_text, ref_lang, label=, ref_label=)`` gives a
     link's conflicts and typed differences (:func:`framing.conflicts.compare_claims` in the build).
     """
-    alignable = [u for u in units if u.alignable]
-    index = {u.id: k for k, u in enumerate(alignable)}
-    by_unit: dict[int, list[tuple[Reference, object]]] = {}
+    index = {u.id: k for k, u in enumerate(u for u in units if u.alignable)}
+    by_unit: dict[int, list[tuple[Reference, Sentence, object]]] = {}  # alignable index -> (ref, its sentence, link)
     for ref in refs:
+        targets = [x for x in ref.units if x.alignable]
         for link in ref.links:
-            by_unit.setdefault(link.src, []).append((ref, link))
+            by_unit.setdefault(link.src, []).append((ref, targets[link.tgt], link))
     rows: list[dict] = []
+
+    def add(u: Sentence, status: str, **ref_columns) -> None:
+        rows.append({"id": f"{story_id}/{entry.id}/{len(rows):05d}", "story_id": story_id, "doc_id": entry.id,
+                     "lang": entry.lang, "text": u.text, "ids": [sentence_id(entry.id, u)], "status": status,
+                     "ref_doc_id": None, "ref_lang": None, "ref_text": None, "ref_ids": None, "score": None,
+                     "conflicts": [], "differences": []} | ref_columns)
+
     for u in units:
-        base = {"id": f"{story_id}/{entry.id}/{len(rows):05d}", "story_id": story_id, "doc_id": entry.id,
-                "lang": entry.lang, "text": u.text, "ids": [sentence_id(entry.id, u)]}
-        empty = {"ref_doc_id": None, "ref_lang": None, "ref_text": None, "ref_ids": None, "score": None,
-                 "conflicts": [], "differences": []}
         if not u.alignable:
-            rows.append(base | {"status": "boilerplate"} | empty)
+            add(u, "boilerplate")
             continue
         linked = by_unit.get(index[u.id], [])
         if not linked:
-            rows.append(base | {"status": "unlinked"} | empty)
-            continue
-        for ref, link in linked:
-            target = [x for x in ref.units if x.alignable][link.tgt]
+            add(u, "unlinked")
+        for ref, target, link in linked:
             conflicts, diffs = compare(u.text, entry.lang, target.text, ref.entry.lang,
-                                              label=entry.id, ref_label=ref.entry.id)
-            rows.append(base | {
-                "id": f"{story_id}/{entry.id}/{len(rows):05d}", "status": "linked",
-                "ref_doc_id": ref.entry.id, "ref_lang": ref.entry.lang, "ref_text": target.text,
-                "ref_ids": [sentence_id(ref.entry.id, target)], "score": _round(link.score),
-                "conflicts": [c.to_dict() for c in conflicts], "differences": [d.to_dict() for d in diffs],
-            })
+                                       label=entry.id, ref_label=ref.entry.id)
+            add(u, "linked", ref_doc_id=ref.entry.id, ref_lang=ref.entry.lang, ref_text=target.text,
+                ref_ids=[sentence_id(ref.entry.id, target)], score=_round(link.score),
+                conflicts=[c.to_dict() for c in conflicts], differences=[d.to_dict() for d in diffs])
     return rows
 
 

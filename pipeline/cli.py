@@ -1,8 +1,8 @@
 """The ``diptych`` command. Thin: parse arguments, call the library, print.
 
-It lives in ``corpus`` because the project layout has no neutral package for
-it; each subcommand imports what it needs when it runs, so ``align`` and later
-modules are loaded only by the subcommands that use them.
+Each subcommand imports what it needs when it runs, so ``align`` and later
+modules are loaded only by the subcommands that use them; ``framing`` and
+``mteval`` register their own subcommands.
 """
 
 from __future__ import annotations
