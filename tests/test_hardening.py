@@ -193,22 +193,16 @@ def test_eval_align_inputs(tmp_path, capsys):
     bom.write_bytes(b"\xef\xbb\xbf[0]:[0]\n[1]:[1, 2]\n[]:[3]\n")
     assert main(["eval-align", "--gold", str(gold), "--test", str(bom), "--json"]) == 0
     assert '"f1_strict": 1.0' in capsys.readouterr().out
-    empty = tmp_path / "empty.beads"
-    empty.write_text("")
-    assert main(["eval-align", "--gold", str(gold), "--test", str(empty)]) == 2
-    one_line_error(capsys, str(empty), "no beads")
-    far = tmp_path / "far.beads"
-    far.write_text("[0]:[0]\n[1]:[1, 2]\n[9999]:[3]\n")
-    assert main(["eval-align", "--gold", str(gold), "--test", str(far)]) == 2
-    one_line_error(capsys, str(far), "source sentence 9999 is beyond the gold alignment")
-    latin1 = tmp_path / "latin1.beads"
-    latin1.write_bytes(b"[0]:[0]\xe9\n")
-    assert main(["eval-align", "--gold", str(gold), "--test", str(latin1)]) == 2
-    one_line_error(capsys, str(latin1), "not UTF-8")
-    twice = tmp_path / "twice.beads"
-    twice.write_text("[0]:[0]\n[0]:[1, 2]\n")
-    assert main(["eval-align", "--gold", str(gold), "--test", str(twice)]) == 2
-    one_line_error(capsys, str(twice), "in more than one bead")
+    for name, content, message in (
+        ("empty", b"", "no beads"),
+        ("far", b"[0]:[0]\n[1]:[1, 2]\n[9999]:[3]\n", "source sentence 9999 is beyond the gold alignment"),
+        ("latin1", b"[0]:[0]\xe9\n", "not UTF-8"),
+        ("twice", b"[0]:[0]\n[0]:[1, 2]\n", "in more than one bead"),
+    ):
+        bad = tmp_path / f"{name}.beads"
+        bad.write_bytes(content)
+        assert main(["eval-align", "--gold", str(gold), "--test", str(bad)]) == 2
+        one_line_error(capsys, str(bad), message)
 
 
 def test_eval_mt_hypotheses_of_nul_bytes_and_a_folder_that_is_not_a_model(built, tmp_path, capsys):

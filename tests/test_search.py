@@ -133,16 +133,24 @@ def brute_force_best(n, m, types, scores):
     return best[(n, m)]
 
 
+def random_scores(rng, types, rows: int, cols: int):
+    """A scores callback reading a random table per bead type, (rows + 1) x (cols + 1) cells,
+    indices clipped into it; and the table, for brute-force checks."""
+    table = {t: rng.normal(size=(rows + 1, cols + 1)) for t in types}
+
+    def scores(a, b, r, c):
+        return table[(a, b)][np.clip(np.asarray(r), 0, rows)[:, None] * np.ones_like(c), np.clip(c, 0, cols)]
+
+    return scores, table
+
+
 def test_band_search_is_optimal_on_random_scores():
     """Random scores for every bead type and cell, varying skip costs included."""
     rng = np.random.default_rng(0)
     types = bead_types(4)
     for _ in range(150):
         n, m = (int(x) for x in rng.integers(0, 7, 2))
-        table = {t: rng.normal(size=(n + 2, m + 2)) for t in types}
-
-        def scores(a, b, rows, cols, table=table, n=n, m=m):
-            return table[(a, b)][np.clip(rows, 0, n + 1)[:, None] * np.ones_like(cols), np.clip(cols, 0, m + 1)]
+        scores, _ = random_scores(rng, types, n + 1, m + 1)
 
         path = band_search(n, m, types, scores)
         i = j = 0
@@ -209,10 +217,7 @@ def test_affine_gaps_find_the_best_path_by_brute_force(rho):
     types = bead_types(3)
     for _ in range(60):
         n, m = (int(x) for x in rng.integers(0, 5, 2))
-        table = {t: rng.normal(size=(n + 1, m + 1)) for t in types}
-
-        def scores(a, b, rows, cols, table=table, n=n, m=m):
-            return table[(a, b)][np.clip(rows, 0, n)[:, None] * np.ones_like(cols), np.clip(cols, 0, m)]
+        scores, table = random_scores(rng, types, n, m)
 
         path = band_search(n, m, types, scores, gap_extend=rho)
         beads, i, j = [], 0, 0
@@ -242,11 +247,7 @@ def test_near_optimal_beads_are_those_of_paths_within_the_margin():
     types = bead_types(4)
     for _ in range(40):
         n, m = (int(x) for x in rng.integers(1, 5, 2))
-        table = {t: rng.normal(size=(n + 1, m + 1)) for t in types}
-
-        def scores(a, b, rows, cols, table=table, n=n, m=m):
-            rows = np.asarray(rows)
-            return table[(a, b)][np.clip(rows, 0, n)[:, None] * np.ones_like(cols), np.clip(cols, 0, m)]
+        scores, table = random_scores(rng, types, n, m)
 
         paths = all_paths(n, m, types)
         totals = [affine_total(p, table, 1.0) for p in paths]
