@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from . import __version__
 from .languages import english_name
-from .schema import CONFIGS, SPLIT, data_file
+from .schema import CONFIGS, SPLIT
+from .shards import data_pattern
 
 def size_category(n: int) -> str:
     for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
@@ -43,7 +44,26 @@ def build_signature(settings, encoder=None, translator=None) -> str:
     return "|".join(parts)
 
 
-def _comparable_section(corpus, comparable: Sequence[dict], threshold: float) -> list[str]:
+def comparable_tally(rows: Sequence[dict]) -> dict[str, dict]:
+    """Per comparable document, what the card's table shows: sentences, linked, unlinked, links and
+    conflicts by kind. Taken story by story, so the build need not keep the rows."""
+    out: dict[str, dict] = {}
+    linked: dict[str, set] = {}
+    for r in rows:
+        t = out.setdefault(r["doc_id"], {"linked": 0, "unlinked": 0, "links": 0, "conflicts": {}})
+        if r["status"] == "linked":
+            t["links"] += 1
+            linked.setdefault(r["doc_id"], set()).add(r["ids"][0])
+            for c in r["conflicts"]:
+                t["conflicts"][c["kind"]] = t["conflicts"].get(c["kind"], 0) + 1
+        elif r["status"] == "unlinked":
+            t["unlinked"] += 1
+    for doc, ids in linked.items():
+        out[doc]["linked"] = len(ids)
+    return out
+
+
+def _comparable_section(corpus, tally: dict[str, dict], threshold: float) -> list[str]:
     """How the other outlets' sentences link to the parallel versions: the rule and the counts."""
     docs = [e for e in corpus.entries if e.role == "comparable"]
     if not docs:
@@ -72,22 +92,18 @@ def _comparable_section(corpus, comparable: Sequence[dict], threshold: float) ->
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for e in docs:
-        rows = [r for r in comparable if r["doc_id"] == e.id]
-        linked = {r["ids"][0] for r in rows if r["status"] == "linked"}
-        unlinked = sum(r["status"] == "unlinked" for r in rows)
-        kinds: dict[str, int] = {}
-        for r in rows:
-            for c in r["conflicts"]:
-                kinds[c["kind"]] = kinds.get(c["kind"], 0) + 1
-        n = sum(r["status"] == "linked" for r in rows)
-        conflicts = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"
-        out.append(f"| {e.id} | {_cell(e.outlet or 'unknown')} | {e.lang} | {len(linked) + unlinked} | "
-                   f"{len(linked)} | {unlinked} | {n} | {conflicts} |")
+        t = tally.get(e.id, {"linked": 0, "unlinked": 0, "links": 0, "conflicts": {}})
+        conflicts = ", ".join(f"{k} {v}" for k, v in sorted(t["conflicts"].items())) or "none"
+        out.append(f"| {e.id} | {_cell(e.outlet or 'unknown')} | {e.lang} | {t['linked'] + t['unlinked']} | "
+                   f"{t['linked']} | {t['unlinked']} | {t['links']} | {conflicts} |")
     return out + [""]
 
 
-def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *, encoder=None,
-                 translator=None, comparable: Sequence[dict] = ()) -> str:
+def dataset_card(corpus, sentences: dict[str, int], summaries: Sequence[tuple[str, str]], settings, report, *,
+                 encoder=None, translator=None, comparable: dict[str, dict] | None = None) -> str:
+    """The card, from what the build tallied story by story: alignable ``sentences`` per document,
+    each story's framing summary as ``(story id, markdown)``, and :func:`comparable_tally` per
+    comparable document."""
     langs = report.langs or ()
     titles = [s.title or s.id for s in corpus.stories]
     pretty = "diptych: " + "; ".join(titles) if titles else "diptych corpus"
@@ -116,7 +132,7 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
         lines.append(f"- config_name: {config}")
         if config == "pairs":
             lines.append("  default: true")
-        lines += ["  data_files:", f"  - split: {SPLIT}", f"    path: {data_file(config)}"]
+        lines += ["  data_files:", f"  - split: {SPLIT}", f"    path: {data_pattern(config)}"]
     lines.append("---")
 
     pair_name = " and ".join(english_name(x) for x in langs)
@@ -142,7 +158,9 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
         "to a parallel version's sentence reporting the same fact, with its conflicts; or a sentence that links "
         "to nothing (`unlinked`), or page furniture (`boilerplate`) |",
         "",
-        f"Each config has one split, `{SPLIT}`: the data is a small evaluation set of news, not training data.",
+        f"Each config has one split, `{SPLIT}`: the data is a small evaluation set of news, not training data. "
+        f"Its rows are stored as parquet shards (`<config>/{SPLIT}-00000-of-0000N.parquet`, in row order), which "
+        "`load_dataset` reads as one split.",
         "",
         "Conventions: language codes are sorted (`alignment_type` `2-1` counts "
         + (f"{langs[0]} then {langs[1]}" if langs else "the first code then the second")
@@ -160,7 +178,7 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
     body += ["", "## Sources", "", "| id | story | language | outlet | role | file | sha256 |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for e in corpus.entries:
-        n = sum(u.alignable for u in units[e.id])
+        n = sentences.get(e.id, 0)
         body.append(f"| {e.id} | {e.story} | {e.lang} | {_cell(e.outlet or 'unknown')} | {e.role} | "
                     f"`{e.file}` ({n} sentences) | `{(e.sha256 or '')[:16]}…` |")
     body += ["", "`parallel` documents are two language versions of one report and are aligned; "
@@ -175,12 +193,12 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
         body += [f"| {e.id} | {_cell(e.story)} | {e.role} | `{_cell(e.file)}` | {_cell(why)} |"
                  for e, why in corpus.skipped]
         body.append("")
-    body += _comparable_section(corpus, comparable, settings.link_config().threshold)
+    body += _comparable_section(corpus, comparable or {}, settings.link_config().threshold)
     body += ["## Framing differences", ""]
     if not summaries:
         body += ["No parallel pair in this corpus.", ""]
-    for summ in summaries:
-        body += [f"### {summ.story_id}", "", summ.to_markdown().rstrip(), ""]
+    for story_id, markdown in summaries:
+        body += [f"### {story_id}", "", markdown.rstrip(), ""]
 
     body += [
         "## How it was built",
@@ -226,4 +244,4 @@ def dataset_card(corpus, units, pairs, segments, summaries, settings, report, *,
     return "\n".join(lines) + "\n\n" + "\n".join(body)
 
 
-__all__: Sequence[str] = ["build_signature", "dataset_card", "size_category"]
+__all__: Sequence[str] = ["build_signature", "comparable_tally", "dataset_card", "size_category"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .manifest import Corpus, Entry
-from .schema import JOIN, SPLIT, arrow_schema, data_file
+from .schema import JOIN, SPLIT, arrow_schema
 from .segment import Sentence
 
 SCORE_DECIMALS = 4  # scores are rounded so a rebuild is byte-identical across BLAS thread timings
@@ -168,11 +168,11 @@ def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs
     return rows
 
 
-def document_rows(corpus: Corpus, units: dict[str, list[Sentence]]) -> list[dict]:
-    """The ``documents`` rows: metadata, the original text, and every unit with its offsets."""
+def document_rows(entries: Sequence[Entry], documents: dict, units: dict[str, list[Sentence]]) -> list[dict]:
+    """The ``documents`` rows of ``entries``: metadata, the original text, and every unit with its offsets."""
     out = []
-    for e in corpus.entries:
-        d = corpus.documents[e.id]
+    for e in entries:
+        d = documents[e.id]
         out.append({
             "id": e.id, "story_id": e.story, "lang": e.lang, "outlet": e.outlet or "", "role": e.role,
             "file": e.file, "sha256": e.sha256, "note": e.note or "", "text": d.text,
@@ -194,25 +194,19 @@ def write_parquet(rows: list[dict], config: str, langs: Sequence[str], path: Pat
 
 
 def read_config(out_dir: str | Path, config: str):
-    """One config of a dataset folder as a pyarrow table, or a one-line error saying what is wrong.
+    """One config of a dataset folder (all its shards) as a pyarrow table, or a one-line error saying
+    what is wrong.
 
     The report and the MT evaluation read the folder this way: pyarrow only, no ``datasets`` import.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from .shards import read_shards
 
     root = Path(out_dir)
     if not root.exists():
         raise CorpusError(root, "no such dataset folder")
     if not root.is_dir():
         raise CorpusError(root, "not a folder; give the dataset folder written by `diptych build`")
-    path = root / data_file(config)
-    if not path.is_file():
-        raise CorpusError(path, f"missing; {root} is not a diptych dataset folder (build one with `diptych build -o {root}`)")
-    try:
-        return pq.read_table(path)
-    except (OSError, pa.ArrowException) as e:
-        raise CorpusError(path, f"not a readable parquet file ({' '.join(str(e).split())})") from None
+    return read_shards(root, config)
 
 
 def write_text_file(path: Path, text: str) -> None:

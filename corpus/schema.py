@@ -111,8 +111,3 @@ def segments_schema(langs: Sequence[str]) -> pa.Schema:
 
 def documents_schema() -> pa.Schema:
     return arrow_schema("documents")
-
-
-def data_file(config: str) -> str:
-    """Path of a config's parquet file inside the dataset folder."""
-    return f"{config}/{SPLIT}.parquet"

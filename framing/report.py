@@ -29,7 +29,8 @@ from pathlib import Path
 
 from corpus.errors import CorpusError
 from corpus.languages import english_name
-from corpus.schema import DIFFERENCE_KINDS, data_file
+from corpus.schema import DIFFERENCE_KINDS
+from corpus.shards import config_files
 
 # Scripts written right to left (ISO 639-1/-3 codes a dataset may use).
 RTL_LANGS = frozenset({"ar", "arz", "ckb", "dv", "fa", "he", "iw", "ks", "ku-arab", "prs", "ps", "sd", "syr",
@@ -138,19 +139,19 @@ def load_dataset_rows(out_dir: str | os.PathLike[str]) -> DatasetRows:
     root = Path(out_dir)
     seg_cols, segments = _read_config(root, "segments")
     doc_cols, documents = _read_config(root, "documents")
-    seg_path = root / data_file("segments")
+    seg_path = root / "segments"
     langs = dataset_langs(seg_cols, seg_path)
     missing = {"id", "story_id", "status", "differences"} - set(seg_cols)
     if missing:
         raise CorpusError(seg_path, f"not a diptych segments table: no column {', '.join(sorted(missing))}")
     if not {"id", "lang"} <= set(doc_cols):
-        raise CorpusError(root / data_file("documents"), "not a diptych documents table: no id or lang column")
+        raise CorpusError(root / "documents", "not a diptych documents table: no id or lang column")
     comparable = None
-    if (root / data_file("comparable")).is_file():  # absent from folders built before it existed: no coverage view
+    if config_files(root, "comparable"):  # absent from folders built before it existed: no coverage view
         cmp_cols, comparable = _read_config(root, "comparable")
         missing = {"story_id", "doc_id", "status", "text", "ids", "ref_doc_id", "ref_ids", "conflicts"} - set(cmp_cols)
         if missing:
-            raise CorpusError(root / data_file("comparable"),
+            raise CorpusError(root / "comparable",
                               f"not a diptych comparable table: no column {', '.join(sorted(missing))}")
     return DatasetRows(root, langs, segments, documents, comparable)
 

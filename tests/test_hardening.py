@@ -208,7 +208,7 @@ def test_eval_align_inputs(tmp_path, capsys):
 def test_eval_mt_hypotheses_of_nul_bytes_and_a_folder_that_is_not_a_model(built, tmp_path, capsys):
     import pyarrow.parquet as pq
 
-    rows = pq.read_table(built / "pairs" / "test.parquet").num_rows
+    rows = pq.read_table(built / "pairs" / "test-00000-of-00001.parquet").num_rows
     nul = tmp_path / "nul.ar"
     nul.write_bytes(b"\x00\x00\n" * rows)
     assert main(["eval-mt", str(built), "--src", "fa", "--tgt", "ar", "--hyp", f"x={nul}", "--quiet"]) == 2

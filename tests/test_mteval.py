@@ -23,7 +23,7 @@ from sacrebleu.metrics import BLEU, CHRF, TER
 from sacrebleu.significance import PairedTest
 
 from pipeline.cli import main
-from corpus.schema import JOIN, data_file, pairs_schema
+from corpus.schema import JOIN, pairs_schema
 from corpus.exports import format_lines
 from mteval.data import read_lines
 
@@ -87,7 +87,7 @@ def write_dataset(root, ar: list[str] = AR, fa: list[str] = FA) -> None:
                      "alignment_type": row[2], "score": 0.9,
                      "ar_ids": [f"002:{2 * i + k}" for k in range(n_ar)], "fa_ids": [f"004:{2 * i + k}" for k in range(n_fa)],
                      "differences": _differences(row, {"ar": a, "fa": f})})
-    path = root / data_file("pairs")
+    path = root / "pairs" / "test-00000-of-00001.parquet"
     path.parent.mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=pairs_schema(["fa", "ar"])), path)
     (root / "README.md").write_text("---\nconfigs: [pairs]\n---\n", "utf-8")
@@ -235,7 +235,7 @@ def test_export_sources_matches_what_datasets_reads(dataset, tmp_path, capsys, m
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
     from datasets import load_dataset
 
-    rows = load_dataset("parquet", data_files={"test": str(dataset / data_file("pairs"))}, split="test")
+    rows = load_dataset("parquet", data_files={"test": str(dataset / "pairs" / "test-00000-of-00001.parquet")}, split="test")
     assert main(["export-sources", str(dataset), "--lang", "fa"]) == 0
     assert capsys.readouterr().out.splitlines() == [r["fa"] for r in rows["translation"]] == FA
 

@@ -26,7 +26,8 @@ import pytest
 
 from pipeline.cli import main
 from corpus.dataset import pair_rows
-from corpus.schema import data_file, documents_schema, pairs_schema, segments_schema
+from corpus.schema import documents_schema, pairs_schema, segments_schema
+from corpus.shards import shard_name
 from framing.report import (
     DatasetRows,
     Span,
@@ -37,6 +38,12 @@ from framing.report import (
     render_report,
     spans_for,
 )
+
+
+def data_file(config: str) -> str:
+    """The one shard a small dataset has."""
+    return f"{config}/{shard_name(0, 1)}"
+
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -354,7 +361,7 @@ def _not_parquet(d: Path) -> Path:
 @pytest.mark.parametrize("setup, problem", [
     (lambda d: d / "missing", "no such dataset folder"),
     (_a_file, "not a folder"),
-    (lambda d: d, "segments/test.parquet: missing; "),
+    (lambda d: d, "segments: no segments/test-*.parquet shards; "),
     (_not_parquet, "not a readable parquet"),
 ])
 def test_bad_dataset_folders_are_one_line_errors(tmp_path, capsys, setup, problem):
@@ -375,7 +382,7 @@ def test_missing_documents_config_is_an_error(latin_dir, tmp_path, capsys):
     copy = shutil.copytree(latin_dir, tmp_path / "ds")
     (copy / data_file("documents")).unlink()
     assert main(["report", str(copy), "-o", str(tmp_path / "r.html")]) == 2
-    assert "documents/test.parquet: missing" in capsys.readouterr().err
+    assert "documents: no documents/test-*.parquet shards" in capsys.readouterr().err
 
 
 def test_not_a_segments_table_is_an_error(tmp_path, capsys):
