@@ -122,6 +122,10 @@ class CachingEncoder:
     def signature(self) -> str:
         return self.encoder.signature
 
+    def forget(self) -> None:
+        """Drop the vectors held in memory (a long build calls this after each story; the disk cache stays)."""
+        self._memo.clear()
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.stats.requested += len(texts)
         todo = [t for t in dict.fromkeys(texts) if t not in self._memo]

