@@ -133,7 +133,7 @@ class _WordVectors:
 
                 it = tqdm(texts, desc="token vectors", unit="text", file=sys.stderr, leave=False)
             for t in it:
-                tv = model.encode_tokens(t)
+                tv = model.encode_tokens(t, upto=layer)
                 X = tv.layers[min(layer, len(tv.layers) - 1)]
                 starts = np.array([a for a, _ in tv.spans])
                 ends = np.array([b for _, b in tv.spans])

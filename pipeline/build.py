@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,10 +192,35 @@ def run_local(jobs: Iterable[StoryJob], settings: BuildSettings, workers: int = 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                             initializer=_init_worker, initargs=(settings,)) as pool:
+    with _threads_per_worker(workers), ProcessPoolExecutor(
+            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+            initargs=(settings,)) as pool:
         yield from _ordered((pool.submit(_run_in_worker, job) for job in jobs), window=2 * workers,
                             get=lambda f: f.result())
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def _threads_per_worker(workers: int):
+    """Give each worker process its share of the cores for numpy's BLAS (as Ray does for its tasks):
+    N processes each running a thread per core spend their time contending, not computing. A
+    variable the user set is left alone."""
+    import os
+
+    share = str(max(1, (os.cpu_count() or 1) // workers))
+    saved = {v: os.environ.get(v) for v in THREAD_VARS}
+    for v in THREAD_VARS:
+        os.environ.setdefault(v, share)
+    try:
+        yield
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
 
 
 def _ordered(submitted: Iterator, window: int, get) -> Iterator:
