@@ -3,7 +3,7 @@
 The rows are made by pure functions (:func:`segment_rows`, :func:`pair_rows`,
 :func:`comparable_rows`, :func:`document_rows`) from segmented documents, their
 alignment and their links; :mod:`pipeline.build` runs the models and calls these,
-then writes the files with :func:`write_parquet`.
+then streams them into shards with :class:`corpus.shards.ShardWriter`.
 The column types are in :mod:`corpus.schema`.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .manifest import Corpus, Entry
-from .schema import JOIN, SPLIT, arrow_schema
+from .schema import JOIN, SPLIT
 from .segment import Sentence
 
 SCORE_DECIMALS = 4  # scores are rounded so a rebuild is byte-identical across BLAS thread timings
@@ -182,17 +182,6 @@ def document_rows(entries: Sequence[Entry], documents: dict, units: dict[str, li
     return out
 
 
-def write_parquet(rows: list[dict], config: str, langs: Sequence[str], path: Path) -> None:
-    """Write rows with the config's schema; deterministic, so rebuilds are byte-identical."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = arrow_schema(config, langs)
-    table = pa.Table.from_pylist(rows, schema=schema)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
-
-
 def read_config(out_dir: str | Path, config: str):
     """One config of a dataset folder (all its shards) as a pyarrow table, or a one-line error saying
     what is wrong.
@@ -215,4 +204,4 @@ def write_text_file(path: Path, text: str) -> None:
 
 
 __all__ = ["SPLIT", "SCORE_DECIMALS", "Reference", "StoryPair", "comparable_rows", "document_rows", "pair_rows",
-           "read_config", "segment_rows", "sentence_id", "story_pairs", "write_parquet", "write_text_file"]
+           "read_config", "segment_rows", "sentence_id", "story_pairs", "write_text_file"]
