@@ -44,13 +44,17 @@ def build_signature(settings, encoder=None, translator=None) -> str:
     return "|".join(parts)
 
 
+def _no_links() -> dict:
+    return {"linked": 0, "unlinked": 0, "links": 0, "conflicts": {}}
+
+
 def comparable_tally(rows: Sequence[dict]) -> dict[str, dict]:
     """Per comparable document, what the card's table shows: sentences, linked, unlinked, links and
     conflicts by kind. Taken story by story, so the build need not keep the rows."""
     out: dict[str, dict] = {}
     linked: dict[str, set] = {}
     for r in rows:
-        t = out.setdefault(r["doc_id"], {"linked": 0, "unlinked": 0, "links": 0, "conflicts": {}})
+        t = out.setdefault(r["doc_id"], _no_links())
         if r["status"] == "linked":
             t["links"] += 1
             linked.setdefault(r["doc_id"], set()).add(r["ids"][0])
@@ -92,7 +96,7 @@ def _comparable_section(corpus, tally: dict[str, dict], threshold: float) -> lis
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for e in docs:
-        t = tally.get(e.id, {"linked": 0, "unlinked": 0, "links": 0, "conflicts": {}})
+        t = tally.get(e.id) or _no_links()
         conflicts = ", ".join(f"{k} {v}" for k, v in sorted(t["conflicts"].items())) or "none"
         out.append(f"| {e.id} | {_cell(e.outlet or 'unknown')} | {e.lang} | {t['linked'] + t['unlinked']} | "
                    f"{t['linked']} | {t['unlinked']} | {t['links']} | {conflicts} |")

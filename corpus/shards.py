@@ -45,7 +45,7 @@ class ShardWriter:
 
     def __init__(self, folder: Path, config: str, langs: Sequence[str], *, shard_bytes: int = SHARD_BYTES,
                  rows_per_group: int = ROWS_PER_GROUP):
-        self.folder, self.config = Path(folder) / config, config
+        self.folder = Path(folder) / config
         self.schema = arrow_schema(config, langs)
         self.shard_bytes, self.rows_per_group = max(1, int(shard_bytes)), max(1, int(rows_per_group))
         self.rows = 0

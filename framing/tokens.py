@@ -200,36 +200,25 @@ class E5TokenModel:
     def forward(self, ids: list[int], upto: int | None = None) -> np.ndarray:
         """Hidden states of every layer (or of layers 0..``upto``: the rest is not computed),
         [NL + 1, len(ids) + 2, H], for <s> ids </s>."""
-        return self.forward_many([ids], upto)[0]
-
-    def forward_many(self, seqs: list[list[int]], upto: int | None = None) -> list[np.ndarray]:
-        """:meth:`forward` of several sequences at once: the dense layers run on all their tokens
-        stacked (one large matrix product instead of one small one per text, several times faster
-        in numpy), attention within each sequence."""
-        full = [np.array([self.bos, *ids, self.eos]) for ids in seqs]
-        bounds = np.cumsum([0] + [len(f) for f in full])
-        H, NH = self.H, self.NH
+        seq = np.array([self.bos, *ids, self.eos])
+        L, H, NH = len(seq), self.H, self.NH
         hd = H // NH
-        x = self._word_rows(np.concatenate(full)) + np.concatenate([self.pos[:len(f)] for f in full]) + self.type0
+        x = self._word_rows(seq) + self.pos[:L] + self.type0
         x = _layernorm(x, *self.eln, self.eps)
         out = [x]
         for ly in self.layers[:upto]:
             qkv = x @ ly["qkv"] + ly["qkv_b"]
-            ctx = np.empty_like(x)
-            for a, b in zip(bounds[:-1], bounds[1:]):
-                L = b - a
-                q, k, v = (qkv[a:b, i * H:(i + 1) * H].reshape(L, NH, hd).transpose(1, 0, 2) for i in range(3))
-                att = q @ k.transpose(0, 2, 1) / np.sqrt(hd)
-                att = np.exp(att - att.max(-1, keepdims=True))
-                att /= att.sum(-1, keepdims=True)
-                ctx[a:b] = (att @ v).transpose(1, 0, 2).reshape(L, H)
+            q, k, v = (qkv[:, i * H:(i + 1) * H].reshape(L, NH, hd).transpose(1, 0, 2) for i in range(3))
+            att = q @ k.transpose(0, 2, 1) / np.sqrt(hd)
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            ctx = (att @ v).transpose(1, 0, 2).reshape(L, H)
             x = _layernorm(x + ctx @ ly["ao"] + ly["ao_b"], *ly["aln"], self.eps)
             mid = x @ ly["fi"] + ly["fi_b"]
             mid = 0.5 * mid * (1.0 + _erf(mid * 0.7071067811865476))
             x = _layernorm(x + mid @ ly["fo"] + ly["fo_b"], *ly["oln"], self.eps)
             out.append(x)
-        states = np.stack(out).astype(np.float32)
-        return [states[:, a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        return np.stack(out).astype(np.float32)
 
     def encode_tokens(self, text: str, upto: int | None = None) -> TokenVectors:
         """Token spans and states for one text (prefix and special tokens left out), of every layer

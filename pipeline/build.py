@@ -9,7 +9,7 @@ module only runs them in order and writes the result atomically.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,11 +180,11 @@ def _run_in_worker(job: StoryJob) -> StoryResult:
     return run_story(job, *_WORKER)
 
 
-def run_local(jobs: Iterable[StoryJob], settings: BuildSettings, workers: int = 1,
+def run_local(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int = 1,
               models: Models | None = None) -> Iterator[StoryResult]:
     """The local engine: story after story in this process, or on ``workers`` processes (each loading
     the models once); results come back in story order either way, as soon as they are ready."""
-    if workers <= 1:
+    if workers <= 1 or len(jobs) <= 1:  # a pool for one story (a resumed build's last) costs more than it saves
         models = models or Models(settings)
         for job in jobs:
             yield run_story(job, settings, models)
@@ -192,6 +192,7 @@ def run_local(jobs: Iterable[StoryJob], settings: BuildSettings, workers: int = 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
+    workers = min(workers, len(jobs))
     with _threads_per_worker(workers), ProcessPoolExecutor(
             max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
             initargs=(settings,)) as pool:

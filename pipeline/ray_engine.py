@@ -83,7 +83,6 @@ class _RemoteEncoder:
 
     def __init__(self, actor, signature: str):
         self.actor, self.signature = actor, signature
-        self.spec = signature
 
     def encode(self, texts: Sequence[str]):
         import ray
