@@ -1,4 +1,4 @@
-"""On-disk caches for embeddings and translations, keyed by model signature and text.
+"""On-disk caches for embeddings, word vectors and translations, keyed by model signature and text.
 
 One SQLite file per kind under ``$DIPTYCH_CACHE`` (default
 ``$XDG_CACHE_HOME/diptych`` or ``~/.cache/diptych``). The key is a hash of the
@@ -154,3 +154,25 @@ class TranslationCache:
 
     def put(self, signature: str, translations: dict[str, str]) -> None:
         self.store.put_many([(_key(signature, s), t.encode("utf-8")) for s, t in translations.items()])
+
+
+class WordVectorCache:
+    """A text's word vectors (rows of a 2-D array, the framing scorer's contextual vectors) by
+    (model signature, text and word spans), stored as float16: a few tens of kB per sentence, so
+    a warm build runs no token model at all. Callers round fresh vectors the same way, so a cold
+    and a warm build give the same bytes."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None):
+        self.store = _Store(Path(directory or default_cache_dir()) / "wordvectors.sqlite", "wordvectors")
+
+    def get(self, signature: str, keys: list[str]) -> dict[str, np.ndarray]:
+        hashed = {_key(signature, k): k for k in keys}
+        out = {}
+        for h, v in self.store.get_many(list(hashed)).items():
+            cols = int.from_bytes(v[:4], "little")
+            out[hashed[h]] = np.frombuffer(v, dtype=np.float16, offset=4).reshape(-1, cols)
+        return out
+
+    def put(self, signature: str, arrays: dict[str, np.ndarray]) -> None:
+        self.store.put_many([(_key(signature, k), a.shape[1].to_bytes(4, "little")
+                              + np.ascontiguousarray(a, np.float16).tobytes()) for k, a in arrays.items()])

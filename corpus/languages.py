@@ -35,7 +35,7 @@ class Profile:
     name: str
     script: str
     letters: frozenset[str]
-    words: frozenset[str]
+    raw_words: tuple[str, ...]  # as listed; folded on first use (:func:`_profile_words`)
 
 
 @lru_cache(maxsize=1)
@@ -48,11 +48,18 @@ def _config() -> tuple[dict[str, str], dict[str, Profile]]:
             name=p["name"],
             script=scripts[code],
             letters=frozenset(p["letters"]),
-            words=frozenset(fold_text(w) for w in p["words"]),
+            raw_words=tuple(p["words"]),
         )
         for code, p in data["profiles"].items()
     }
     return scripts, profiles
+
+
+@lru_cache(maxsize=None)
+def _profile_words(code: str) -> frozenset[str]:
+    """A profile's function words, folded: only when a document of its script is checked, since
+    folding Arabic-script words imports hazm (seconds of start-up a Latin-script corpus need not pay)."""
+    return frozenset(fold_text(w) for w in _config()[1][code].raw_words)
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +101,7 @@ def language_name(code: str) -> str:
     return f"{name} ({code})" if name != code else code
 
 
+@lru_cache(maxsize=4096)
 def script_of(ch: str) -> str | None:
     """Unicode script of a letter, from its character name (ARABIC LETTER ... -> Arabic)."""
     if not ch.isalpha():
@@ -120,7 +128,8 @@ def dominant_script(text: str) -> tuple[str | None, float, int]:
 def _score(profile: Profile, text: str, letters: int, words: list[str]) -> float:
     """Evidence for a language: distinctive-letter rate + function-word rate."""
     distinct = sum(1 for ch in text if ch in profile.letters) / max(letters, 1)
-    func = sum(1 for w in words if w in profile.words) / max(len(words), 1)
+    known = _profile_words(profile.code)
+    func = sum(1 for w in words if w in known) / max(len(words), 1)
     return 10 * distinct + func
 
 

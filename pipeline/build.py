@@ -114,11 +114,12 @@ class Models:
     """The encoder and translator, loaded once per process (the main one, or each worker)."""
 
     def __init__(self, settings: BuildSettings, progress: bool = False, encoder=None, translator=None):
-        from align.cache import EmbeddingCache, TranslationCache
+        from align.cache import EmbeddingCache, TranslationCache, WordVectorCache
         from align.encoders import CachingEncoder, get_encoder
 
         self.encoder = CachingEncoder(encoder or get_encoder(settings.encoder),
                                       EmbeddingCache() if settings.cache else None, progress=progress)
+        self.word_vectors = WordVectorCache() if settings.cache else None  # the framing scorer's token states
         self.translator = None
         if settings.translator:
             from align.translators import CachingTranslator, get_translator
@@ -153,7 +154,8 @@ def run_story(job: StoryJob, settings: BuildSettings, models: Models) -> StoryRe
         result = align_documents(a_units, b_units, encoder=encoder, config=settings.align_config(),
                                  translations=translations)
         rows = segment_rows(p, a_units, b_units, result.beads)
-        differences.annotate(rows, p.langs, encoder=encoder, translate=translator.translate if translator else None)
+        differences.annotate(rows, p.langs, encoder=encoder, translate=translator.translate if translator else None,
+                             cache=models.word_vectors)
         summ = summary.summarise(rows, p.langs)
     comparable: list[dict] = []
     for e in job.comparables:

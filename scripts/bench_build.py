@@ -11,9 +11,14 @@ another offset, so no two stories are the same text.
 
 Each build is a fresh ``diptych build`` process:
 
-* cold: ``--no-cache``, so every story embeds all it needs (what a first build pays);
-* warm: a cache filled beforehand, so the figure is the part that is not embedding
+* cold: an empty cache of its own, so every story embeds all it needs and runs the
+  token model (what a first build pays, writing the cache included);
+* warm: a full cache (the one a cold local build of the same corpus left, or one
+  filled beforehand, untimed), so the figure is the part that is not embedding
   (segmentation, alignment search, framing, linking, writing).
+
+A cold build costs several times a warm one; ``--cold-runs`` limits the cold
+builds to some of the runs (by default all of them).
 
 Peak memory is sampled every 0.1 s over the build's whole process tree (the
 driver, its worker processes, Ray's raylet and workers): the sum of their RSS,
@@ -21,6 +26,7 @@ which counts shared model pages once per process, so it overstates.
 
     python scripts/bench_build.py                      # N = 50, 100, 200; local 1 and 2 workers; ray 2
     python scripts/bench_build.py --sizes 20 --runs local1 --modes warm   # a quick look
+    python scripts/bench_build.py --cold-runs local2   # cold with 2 workers only; warm for every run
 """
 
 from __future__ import annotations
@@ -124,13 +130,11 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_build(corpus: Path, out: Path, engine: str, workers: int, cold: bool, cache: Path) -> dict:
+def run_build(corpus: Path, out: Path, engine: str, workers: int, cache: Path) -> dict:
     exe = Path(sys.executable).with_name("diptych")
     cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "pipeline.cli"]),
            "build", str(corpus), "-o", str(out), "--quiet", "--overwrite", "--engine", engine,
            "--workers", str(workers)]
-    if cold:
-        cmd.append("--no-cache")
     env = dict(os.environ, DIPTYCH_CACHE=str(cache), RAY_USAGE_STATS_ENABLED="0")
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -156,36 +160,54 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200])
     ap.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=["local1", "local2", "ray2"])
     ap.add_argument("--modes", nargs="+", choices=("cold", "warm"), default=["cold", "warm"])
+    ap.add_argument("--cold-runs", nargs="+", choices=sorted(RUNS), help="the runs built cold (default: --runs)")
     ap.add_argument("--keep", type=Path, help="build under this folder and keep it (default: a temporary one)")
     args = ap.parse_args(argv)
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_build-"))
-    cache = work / "cache"
+    cold_runs = [r for r in args.runs if r in (args.cold_runs or args.runs)] if "cold" in args.modes else []
     results: dict[tuple, dict] = {}
+
+    def timed(n: int, run: str, mode: str, corpus: Path, cache: Path) -> None:
+        engine, workers = RUNS[run]
+        r = run_build(corpus, work / f"out-{n}-{run}-{mode}", engine, workers, cache)
+        shutil.rmtree(work / f"out-{n}-{run}-{mode}", ignore_errors=True)
+        r["spm"] = 60 * n / r["wall"]
+        results[(n, run, mode)] = r
+        print(f"N={n:4d} {run:7s} {mode}: {r['wall']:7.1f} s  {r['spm']:6.1f} stories/min  "
+              f"peak {r['peak_mib']:6.0f} MiB", flush=True)
+
     try:
         for n in args.sizes:
             corpus = make_corpus(work / f"corpus-{n}", n)
-            if "warm" in args.modes:  # fill the cache once, untimed
-                run_build(corpus, work / "fill", "local", 2, False, cache)
-            for mode in args.modes:
+            warm = work / f"cache-{n}"
+            for run in cold_runs:
+                cache = work / f"cache-{n}-{run}"
+                shutil.rmtree(cache, ignore_errors=True)
+                timed(n, run, "cold", corpus, cache)
+                if RUNS[run][0] == "local" and not warm.exists():
+                    cache.rename(warm)  # a full cache for the warm builds
+                else:
+                    shutil.rmtree(cache, ignore_errors=True)
+            if "warm" in args.modes:
+                if not warm.exists():  # fill it, untimed
+                    run_build(corpus, work / "fill", "local", 2, warm)
                 for run in args.runs:
-                    engine, workers = RUNS[run]
-                    r = run_build(corpus, work / f"out-{n}-{run}-{mode}", engine, workers, mode == "cold", cache)
-                    r["spm"] = 60 * n / r["wall"]
-                    results[(n, run, mode)] = r
-                    print(f"N={n:4d} {run:7s} {mode}: {r['wall']:7.1f} s  {r['spm']:6.1f} stories/min  "
-                          f"peak {r['peak_mib']:6.0f} MiB", flush=True)
+                    timed(n, run, "warm", corpus, warm)
+            shutil.rmtree(warm, ignore_errors=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
     print("\n| N | run | mode | wall s | stories/min | peak MiB (process tree) |\n| --- | --- | --- | --- | --- | --- |")
-    for (n, run, mode), r in sorted(results.items()):
+    for (n, run, mode), r in sorted(results.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
         print(f"| {n} | {run} | {mode} | {r['wall']:.1f} | {r['spm']:.1f} | {r['peak_mib']:.0f} |")
     print()
     sizes = sorted(args.sizes)
     for mode in args.modes:
         for run in args.runs:
+            if not all((n, run, mode) in results for n in sizes):
+                continue
             if 100 in sizes and 200 in sizes:
                 ratio = results[(200, run, mode)]["wall"] / results[(100, run, mode)]["wall"]
                 print(f"{mode} {run}: 200 stories cost {ratio:.2f}x 100 (target <= 2.3)")
@@ -193,11 +215,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{mode} {run}: peak memory {' / '.join(f'{p:.0f}' for p in peaks)} MiB at N = "
                   f"{' / '.join(map(str, sizes))}")
         for n in sizes:
-            if "local1" in args.runs and "local2" in args.runs:
+            if (n, "local1", mode) in results and (n, "local2", mode) in results:
                 sp = results[(n, "local1", mode)]["wall"] / results[(n, "local2", mode)]["wall"]
                 print(f"{mode} N={n}: 2 workers are {sp:.2f}x as fast as 1" + (" (target >= 1.6 warm)" if mode == "warm" else ""))
             for w in (1, 2):
-                if f"ray{w}" in args.runs and f"local{w}" in args.runs:
+                if (n, f"ray{w}", mode) in results and (n, f"local{w}", mode) in results:
                     over = results[(n, f"ray{w}", mode)]["wall"] / results[(n, f"local{w}", mode)]["wall"] - 1
                     print(f"{mode} N={n}: ray with {w} worker(s) takes {over:+.1%} against local (target < +15%)")
     print(f"\nmachine: {os.cpu_count()} CPUs; load average before the last build: {os.getloadavg()[0]:.2f}")

@@ -7,7 +7,7 @@ import sqlite3
 
 import numpy as np
 
-from align.cache import EmbeddingCache, TranslationCache
+from align.cache import EmbeddingCache, TranslationCache, WordVectorCache
 
 N_WRITERS, N_SHARED, N_OWN, ROUNDS = 4, 300, 100, 6
 
@@ -17,8 +17,13 @@ def _vector(text: str) -> np.ndarray:
     return rng.normal(size=16).astype(np.float32)
 
 
+def _words(text: str) -> np.ndarray:
+    """A text's word vectors: as many rows as it has words, exactly representable in float16."""
+    return np.round(_vector(text)[: len(text.split())] * 64)[:, None].repeat(8, 1) / 64
+
+
 def _writer(folder: str, worker: int) -> None:
-    emb, tr = EmbeddingCache(folder), TranslationCache(folder)
+    emb, tr, wv = EmbeddingCache(folder), TranslationCache(folder), WordVectorCache(folder)
     shared = [f"sentence {k}" for k in range(N_SHARED)]
     own = [f"worker {worker} sentence {k}" for k in range(N_OWN)]
     for r in range(ROUNDS):  # many small transactions, interleaved with the other writers
@@ -26,6 +31,7 @@ def _writer(folder: str, worker: int) -> None:
             texts = shared[chunk:chunk + 50] + own[r * 10:(r + 1) * 10]
             emb.put("model-a", {t: _vector(t) for t in texts})
             tr.put("mt-a/fa-ar", {t: t.upper() for t in texts})
+            wv.put("tokens-a", {t: _words(t) for t in texts})
             got = emb.get("model-a", texts)
             assert set(got) == set(texts)
 
@@ -45,7 +51,10 @@ def test_concurrent_writers_on_the_same_keys_lose_and_corrupt_nothing(tmp_path):
     assert len(got) == len(texts)
     assert all(np.array_equal(got[t], _vector(t)) for t in texts)
     assert tr.get("mt-a/fa-ar", texts) == {t: t.upper() for t in texts}
-    for name in ("embeddings.sqlite", "translations.sqlite"):
+    words = WordVectorCache(tmp_path).get("tokens-a", texts)
+    assert len(words) == len(texts)
+    assert all(words[t].shape == (len(t.split()), 8) and np.array_equal(words[t], _words(t)) for t in texts)
+    for name in ("embeddings.sqlite", "translations.sqlite", "wordvectors.sqlite"):
         db = sqlite3.connect(tmp_path / name)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)

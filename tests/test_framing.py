@@ -326,3 +326,28 @@ def test_without_token_vectors_the_encoder_embeds_each_word_once(monkeypatch):
     rows = [{"id": "t/0000", "story_id": "t", "de": de, "en": en, "status": "aligned"}]
     annotate(rows, ["en", "de"])
     assert {d["kind"] for d in rows[0]["differences"]} == {"hedge", "attribution"}
+
+
+def test_cached_word_vectors_give_the_same_differences_without_the_token_model(rows, tmp_path, monkeypatch):
+    """A build keeps the token model's word vectors (rounded to float16 whether cached or not): the
+    first pass fills the cache and the second reads every vector from it, loading no model, and
+    both find exactly the differences an uncached run finds."""
+    from align.cache import WordVectorCache
+    import framing.tokens
+
+    def fresh():
+        return [{k: v for k, v in r.items() if k != "differences"} for r in rows]
+
+    cache = WordVectorCache(tmp_path)
+    first = fresh()
+    annotate(first, ["fa", "ar"], cache=cache)
+    assert [r["differences"] for r in first] == [r["differences"] for r in rows]
+
+    def no_model():
+        raise AssertionError("the token model was loaded although every text was cached")
+
+    monkeypatch.setattr(framing.tokens, "load_token_model", no_model)
+    second = fresh()
+    annotate(second, ["fa", "ar"], cache=cache)
+    assert [r["differences"] for r in second] == [r["differences"] for r in rows]
+    assert sum(bool(r["differences"]) for r in second) > 10
