@@ -17,8 +17,8 @@ Each build is a fresh ``diptych build`` process:
   filled beforehand, untimed), so the figure is the part that is not embedding
   (segmentation, alignment search, framing, linking, writing).
 
-A cold build costs several times a warm one; ``--cold-runs`` limits the cold
-builds to some of the runs (by default all of them).
+A cold build costs several times a warm one; ``--cold-runs`` and ``--cold-sizes``
+limit the cold builds to some of the runs and sizes (by default all of them).
 
 Peak memory is sampled every 0.1 s over the build's whole process tree (the
 driver, its worker processes, Ray's raylet and workers): the sum of their RSS,
@@ -26,7 +26,7 @@ which counts shared model pages once per process, so it overstates.
 
     python scripts/bench_build.py                      # N = 50, 100, 200; local 1 and 2 workers; ray 2
     python scripts/bench_build.py --sizes 20 --runs local1 --modes warm   # a quick look
-    python scripts/bench_build.py --cold-runs local2   # cold with 2 workers only; warm for every run
+    python scripts/bench_build.py --cold-sizes 50      # cold at N = 50 only; warm at every size
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def make_corpus(root: Path, n: int, seed: int = 13) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     manifest = ["# synthetic corpus from hunalign's gold alignments (scripts/bench_build.py)\n"]
     for k, (hu, en) in enumerate(stories):
+        rng = random.Random(seed * 100_003 + k)  # per story, so a corpus of N stories begins the one of 2N
         sid = f"s{k:04d}"
         (root / f"{sid}.hu.txt").write_text(_article(hu, rng), "utf-8")
         (root / f"{sid}.en.txt").write_text(_article(en, rng), "utf-8")
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=["local1", "local2", "ray2"])
     ap.add_argument("--modes", nargs="+", choices=("cold", "warm"), default=["cold", "warm"])
     ap.add_argument("--cold-runs", nargs="+", choices=sorted(RUNS), help="the runs built cold (default: --runs)")
+    ap.add_argument("--cold-sizes", nargs="+", type=int, help="the sizes built cold (default: --sizes)")
     ap.add_argument("--keep", type=Path, help="build under this folder and keep it (default: a temporary one)")
     args = ap.parse_args(argv)
 
@@ -180,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in args.sizes:
             corpus = make_corpus(work / f"corpus-{n}", n)
-            warm = work / f"cache-{n}"
-            for run in cold_runs:
+            warm = work / "cache"  # shared by the sizes: the stories of a smaller N are the first of a larger one
+            for run in cold_runs if n in (args.cold_sizes or args.sizes) else []:
                 cache = work / f"cache-{n}-{run}"
                 shutil.rmtree(cache, ignore_errors=True)
                 timed(n, run, "cold", corpus, cache)
@@ -190,11 +192,9 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     shutil.rmtree(cache, ignore_errors=True)
             if "warm" in args.modes:
-                if not warm.exists():  # fill it, untimed
-                    run_build(corpus, work / "fill", "local", 2, warm)
+                run_build(corpus, work / "fill", "local", 2, warm)  # untimed: embeds only what is not there yet
                 for run in args.runs:
                     timed(n, run, "warm", corpus, warm)
-            shutil.rmtree(warm, ignore_errors=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
