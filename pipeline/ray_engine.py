@@ -158,13 +158,18 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
     except ImportError:
         raise ImportError("the Ray engine needs Ray: pip install 'diptych[ray]'") from None
     import logging
+    import os
 
     from .build import _ordered
 
     own = not ray.is_initialized()
     if own:
+        # the workers of a cluster started elsewhere do not see this process's environment: pass on the
+        # cache folder it names (on each node, that path on its own disk)
+        env = {v: os.environ[v] for v in ("DIPTYCH_CACHE",) if v in os.environ}
         ray.init(address=address, num_cpus=None if address else workers, log_to_driver=False,
-                 logging_level=logging.ERROR, configure_logging=True)
+                 logging_level=logging.ERROR, configure_logging=True,
+                 runtime_env={"env_vars": env} if address and env else None)
     try:
         resources = ray.cluster_resources()
         cpus = max(1, int(resources.get("CPU", workers)))

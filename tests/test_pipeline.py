@@ -120,6 +120,36 @@ def test_a_killed_build_resumes_without_redoing_finished_stories(tmp_path, capsy
     assert "Reuters (Arabic service)" in (out / "README.md").read_text("utf-8")
 
 
+def test_a_build_on_a_ray_instance_started_with_ray_start(tmp_path, monkeypatch):
+    """`ray start --head`, then `--engine ray --ray-address auto`: the stories run in that instance's
+    workers, which do not inherit the driver's environment but are given its DIPTYCH_CACHE (they
+    write the word vectors there), and the dataset is the local build's, byte for byte."""
+    import os
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    first, second = tmp_path / "cache1", tmp_path / "cache2"
+    monkeypatch.setenv("DIPTYCH_CACHE", str(first))
+    assert main(["build", "-o", str(tmp_path / "local"), "--quiet"]) == 0
+    second.mkdir()
+    shutil.copy(first / "embeddings.sqlite", second)  # sentence vectors there; word vectors to be written
+    monkeypatch.setenv("DIPTYCH_CACHE", str(second))
+    env = {k: v for k, v in os.environ.items() if k != "DIPTYCH_CACHE"}
+    subprocess.run([ray_cli, "start", "--head", "--num-cpus", "2", "--include-dashboard=false"], check=True,
+                   env=dict(env, RAY_USAGE_STATS_ENABLED="0"), capture_output=True)
+    try:
+        assert main(["build", "-o", str(tmp_path / "ray"), "--quiet", "--engine", "ray", "--ray-address",
+                     "auto"]) == 0
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
+    assert _digests(tmp_path / "local") == _digests(tmp_path / "ray")
+    db = sqlite3.connect(second / "wordvectors.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM wordvectors").fetchone()[0] > 20  # the driver writes none
+
+
 def test_engine_options_are_checked(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "-o", str(out), "--ray-address", "auto"]) == 2
