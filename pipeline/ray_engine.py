@@ -143,8 +143,12 @@ def actor_plan(settings, resources: dict, workers: int, address: str | None) -> 
     gpus = int(resources.get("GPU", 0)) if _uses_gpu(settings) else 0
     if gpus:
         return gpus, 1
-    cpus = max(1, int(resources.get("CPU", workers)))
+    cpus = _cpus(resources, workers)
     return max(1, min(workers if not address else cpus, cpus)), 0
+
+
+def _cpus(resources: dict, workers: int) -> int:
+    return max(1, int(resources.get("CPU", workers)))
 
 
 def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = None,
@@ -172,7 +176,7 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
                  runtime_env={"env_vars": env} if address and env else None)
     try:
         resources = ray.cluster_resources()
-        cpus = max(1, int(resources.get("CPU", workers)))
+        cpus = _cpus(resources, workers)
         n_actors, gpus_each = actor_plan(settings, resources, workers, address)
         # spread over the nodes: an actor needs no CPU of its own (a story task waits while it embeds)
         actor_cls = ray.remote(ModelActor).options(num_cpus=0, num_gpus=gpus_each, max_concurrency=256,

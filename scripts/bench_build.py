@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
               f"peak {r['peak_mib']:6.0f} MiB", flush=True)
 
     ray_cli = str(Path(sys.executable).with_name("ray"))
-    if any(r.startswith("rayup") for r in args.runs):  # its processes are not in the builds' peak memory
+    rayup = any(r.startswith("rayup") for r in args.runs)
+    if rayup:  # its processes are not in the builds' peak memory
         subprocess.run([ray_cli, "start", "--head", "--num-cpus", "2", "--include-dashboard=false"], check=True,
                        env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"), stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                 for run in args.runs:
                     timed(n, run, "warm", corpus, warm)
     finally:
-        if any(r.startswith("rayup") for r in args.runs):
+        if rayup:
             subprocess.run([ray_cli, "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
