@@ -133,6 +133,12 @@ class Models:
         self.encoder.forget()
 
 
+def model_signatures(encoder, translator) -> tuple[str, str | None]:
+    """The (encoder, translator) signatures that key a story's caches: the driver's and a Ray model
+    actor's must agree, so both take them from here."""
+    return encoder.signature, translator.signature if translator else None
+
+
 def run_story(job: StoryJob, settings: BuildSettings, models: Models) -> StoryResult:
     """Segment, align, annotate and link one story: a plain function of the story and the settings, so
     an engine only decides where it runs, and the rows come out the same wherever it does."""
@@ -247,8 +253,7 @@ def run_stories(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int 
     if engine == "ray":
         from .ray_engine import run_ray
 
-        signatures = None if models is None else (
-            models.encoder.signature, models.translator.signature if models.translator else None)
+        signatures = None if models is None else model_signatures(models.encoder, models.translator)
         return run_ray(jobs, settings, workers=workers, address=ray_address, signatures=signatures)
     if engine != "local":
         raise ValueError(f"unknown engine {engine!r}; expected local or ray")

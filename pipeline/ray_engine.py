@@ -56,7 +56,9 @@ class ModelActor:
         return self._models()[1]
 
     def signatures(self) -> tuple[str, str | None]:
-        return self.encoder.signature, self.translator.signature if self.translator else None
+        from .build import model_signatures
+
+        return model_signatures(self.encoder, self.translator)
 
     def encode(self, texts: list[str]):
         fut: Future = Future()

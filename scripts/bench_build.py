@@ -229,8 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             if (n, "local1", mode) in results and (n, "local2", mode) in results:
                 sp = results[(n, "local1", mode)]["wall"] / results[(n, "local2", mode)]["wall"]
                 print(f"{mode} N={n}: 2 workers are {sp:.2f}x as fast as 1" + (" (target >= 1.6 warm)" if mode == "warm" else ""))
-            for ray, w in (("ray1", 1), ("ray2", 2), ("rayup2", 2)):
-                if (n, ray, mode) in results and (n, f"local{w}", mode) in results:
+            for ray, (engine, w) in RUNS.items():
+                if engine == "ray" and (n, ray, mode) in results and (n, f"local{w}", mode) in results:
                     over = results[(n, ray, mode)]["wall"] / results[(n, f"local{w}", mode)]["wall"] - 1
                     print(f"{mode} N={n}: {ray} takes {over:+.1%} against local with {w} worker(s) (target < +15%)")
     print(f"\nmachine: {os.cpu_count()} CPUs; load average before the last build: {os.getloadavg()[0]:.2f}")
