@@ -7,8 +7,10 @@ load them once and serve every task: on a node with GPUs one actor per GPU
 actor gathers the requests that arrive together from several stories into one
 batch, which is what keeps a GPU busy. Each task keeps its own on-disk cache
 (``DIPTYCH_CACHE`` on its node) in front of the actors, so a warm build sends
-them nothing. Results are collected in story order with a bounded number in
-flight, and written by the driver exactly as the local engine writes them.
+them nothing; the actors are named and started by the first task that misses
+the cache, so a warm build starts none (no model process boots, no GPU is
+held). Results are collected in story order with a bounded number in flight,
+and written by the driver exactly as the local engine writes them.
 """
 
 from __future__ import annotations
@@ -98,35 +100,72 @@ class ModelActor:
         return self.translator.translate(texts, src_lang, tgt_lang)
 
 
+class LazyActor:
+    """A named model actor, started by whoever first needs it (``get_if_exists``: one start however
+    many tasks ask at once). Pickled into every task without its handle."""
+
+    def __init__(self, name: str, settings, options: dict):
+        self.name, self.settings, self.options = name, settings, options
+        self._handle = None
+
+    def __getstate__(self):
+        return {"name": self.name, "settings": self.settings, "options": self.options, "_handle": None}
+
+    def handle(self):
+        import ray
+
+        if self._handle is None:
+            self._handle = (ray.remote(ModelActor).options(name=self.name, get_if_exists=True, **self.options)
+                            .remote(self.settings))
+        return self._handle
+
+    def call(self, method: str, *args):
+        """``method`` on the actor; once more on a new one if it died with the worker that started it."""
+        import ray
+
+        try:
+            return ray.get(getattr(self.handle(), method).remote(*args))
+        except ray.exceptions.RayActorError:
+            self._handle = None
+            return ray.get(getattr(self.handle(), method).remote(*args))
+
+    def stop(self) -> bool:
+        """Kill the actor if it was started; whether it was."""
+        import ray
+
+        try:
+            ray.kill(ray.get_actor(self.name))
+        except ValueError:  # never started
+            return False
+        return True
+
+
 class _RemoteEncoder:
     """The encoder interface over an actor: what a task's caching encoder calls on a cache miss."""
 
-    def __init__(self, actor, signature: str):
+    def __init__(self, actor: LazyActor, signature: str):
         self.actor, self.signature = actor, signature
 
     def encode(self, texts: Sequence[str]):
-        import ray
-
-        return ray.get(self.actor.encode.remote(list(texts)))
+        return self.actor.call("encode", list(texts))
 
 
 class _RemoteTranslator:
-    def __init__(self, actor, signature: str):
+    def __init__(self, actor: LazyActor, signature: str):
         self.actor, self.signature = actor, signature
 
     def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:
-        import ray
-
-        return ray.get(self.actor.translate.remote(list(texts), src_lang, tgt_lang))
+        return self.actor.call("translate", list(texts), src_lang, tgt_lang)
 
 
 _MODELS: dict = {}  # per Ray worker process: actor -> Models over it, so its cache connection is opened once
+STARTED: list[str] = []  # the model actors the last run_ray started (none on a warm build)
 
 
-def _story_task(job, settings, actor, signatures):
+def _story_task(job, settings, actor: LazyActor, signatures):
     from .build import Models, run_story
 
-    key = (repr(actor), signatures)
+    key = (actor.name, signatures)
     if key not in _MODELS:
         enc, tr = signatures
         _MODELS[key] = Models(settings, encoder=_RemoteEncoder(actor, enc),
@@ -165,8 +204,11 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
         raise ImportError("the Ray engine needs Ray: pip install 'diptych[ray]'") from None
     import logging
     import os
+    import uuid
 
     from .build import _ordered
+
+    actors: list[LazyActor] = []
 
     own = not ray.is_initialized()
     if own:
@@ -181,16 +223,18 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
         cpus = _cpus(resources, workers)
         n_actors, gpus_each = actor_plan(settings, resources, workers, address)
         # spread over the nodes: an actor needs no CPU of its own (a story task waits while it embeds)
-        actor_cls = ray.remote(ModelActor).options(num_cpus=0, num_gpus=gpus_each, max_concurrency=256,
-                                                   scheduling_strategy="SPREAD")
-        actors = [actor_cls.remote(settings) for _ in range(n_actors)]
+        options = dict(num_cpus=0, num_gpus=gpus_each, max_concurrency=256, scheduling_strategy="SPREAD")
+        build = uuid.uuid4().hex[:12]
+        actors = [LazyActor(f"diptych-models-{build}-{k}", settings, options) for k in range(n_actors)]
         if signatures is None:
-            signatures = ray.get(actors[0].signatures.remote())
+            signatures = actors[0].call("signatures")
         task = ray.remote(num_cpus=1, max_retries=0)(_story_task)
         settings_ref = ray.put(settings)
         submitted = (task.remote(job, settings_ref, actors[i % n_actors], signatures) for i, job in enumerate(jobs))
         yield from _ordered(submitted, window=2 * cpus, get=_get)
     finally:
+        if ray.is_initialized():
+            STARTED[:] = [a.name for a in actors if a.stop()]
         if own:
             ray.shutdown()
 
@@ -208,4 +252,4 @@ def _get(ref):
         raise
 
 
-__all__ = ["ModelActor", "actor_plan", "run_ray"]
+__all__ = ["LazyActor", "ModelActor", "actor_plan", "run_ray"]

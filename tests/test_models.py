@@ -388,8 +388,8 @@ def test_ray_engine_gives_each_gpu_a_model_actor_when_the_models_can_use_one(st_
 
 
 def test_ray_build_on_a_node_with_a_gpu_matches_the_local_build(st_dir, tmp_path, monkeypatch):
-    """A Ray node that declares a GPU (none is here, so torch stays on the CPU): the model actor asks
-    for it and is placed on it, and the dataset is the local build's, byte for byte."""
+    """A Ray node that declares a GPU (none is here, so torch stays on the CPU), with an empty cache:
+    the model actor asks for it and is placed on it, and the dataset is the local build's, byte for byte."""
     import hashlib
 
     import ray
@@ -403,6 +403,7 @@ def test_ray_build_on_a_node_with_a_gpu_matches_the_local_build(st_dir, tmp_path
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     common = ["--quiet", "--encoder", f"sentence-transformers:{st_dir}"]
     assert main(["build", "-o", str(tmp_path / "local"), *common]) == 0
+    monkeypatch.setenv("DIPTYCH_CACHE", str(tmp_path / "cold"))  # the tasks miss the cache: an actor is started
     ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)
     try:
         assert ray.cluster_resources().get("GPU") == 1.0
@@ -410,6 +411,7 @@ def test_ray_build_on_a_node_with_a_gpu_matches_the_local_build(st_dir, tmp_path
     finally:
         ray.shutdown()
     assert plans == [(1, 1)]  # one model actor, holding the GPU (it would wait forever for one it cannot have)
+    assert len(engine.STARTED) == 1  # started by the first task that missed the cache, stopped at the end
 
     def digests(folder):
         return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
