@@ -82,8 +82,10 @@ def _comparable_section(corpus, tally: dict[str, dict], threshold: float) -> lis
         "precise on gold-aligned development sets cut into story-sized pieces; see the diptych README). "
         "A linked sentence gets one row per link, with `conflicts`: figures that disagree (with the words they "
         "count; a bound the other figure meets is noted as vaguer, not a conflict), dates, names and sources, "
-        "attribution verbs, hedges and loaded words on one side only. `differences` are the linked sentence's "
-        "typed items the reference lacks, with offsets into `text`.",
+        "attribution verbs, hedges and loaded words on one side only. `differences` are what the linked sentence "
+        "says that the reference does not, with offsets into `text`: its typed items the reference lacks, and "
+        "`content` spans from the token-level scorer that marks the `pairs` differences (words whose best "
+        "counterpart in the reference is weak; names, figures and shared words never start one).",
         "",
         "Columns: `id`, `story_id`, `doc_id` (the comparable document), `lang`, `text` (one sentence, original "
         "characters), `ids` (its sentence id, resolvable in `documents`), `status` (`linked`, `unlinked`, "

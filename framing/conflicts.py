@@ -23,6 +23,7 @@ and an English note.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from corpus.schema import CONFLICT_KINDS
@@ -126,15 +127,16 @@ def _compare_figures(A, B) -> tuple[list[Conflict], list[tuple[Item, str]]]:
 
 
 def compare_claims(text: str, lang: str, ref_text: str, ref_lang: str, *, label: str | None = None,
-                   ref_label: str | None = None) -> tuple[list[Conflict], list[Difference]]:
+                   ref_label: str | None = None, spans: Sequence[tuple[int, int]] = ()) -> tuple[list[Conflict], list[Difference]]:
     """The conflicts between a linked sentence and its reference sentence, and the linked
     sentence's typed differences (offsets into ``text``, ``lang`` = ``lang``; vaguer figures noted
-    as such). ``label`` and ``ref_label`` name the two sides in the notes (say, their outlets);
-    they default to the languages."""
+    as such), with ``content`` ones from ``spans`` (word ranges of ``text`` the reference does not
+    say: :func:`framing.differences.alignment_spans`). ``label`` and ``ref_label`` name the two
+    sides in the notes (say, their outlets); they default to the languages."""
     A, B = side(text, lang, label), side(ref_text, ref_lang, ref_label)
     concepts = load_concepts()
     conflicts, vaguer = _compare_figures(A, B)
-    diff_a, diff_b = typed_differences(A, B)
+    diff_a, diff_b = typed_differences(A, B, spans)
     notes = {(it.start, it.end): note for it, note in vaguer}
     # the bound or "about" of a vaguer figure is said by its note, not again as a hedge
     bounds = {(x.start, x.end) for it, _ in vaguer for x in A.items if x.kind == "hedge"

@@ -408,15 +408,49 @@ def side(text: str, lang: str, label: str | None = None) -> _Side:
     return _Side(label or lang, text, lex, words, lex.items(text, words))
 
 
-def typed_differences(a: _Side, b: _Side) -> tuple[list[Difference], list[Difference]]:
+def typed_differences(a: _Side, b: _Side, spans_a: Sequence[tuple[int, int]] = ()) -> tuple[list[Difference], list[Difference]]:
     """The typed items of each text that the other lacks (figures, names, sources, attribution,
-    hedges, loaded words), as differences with offsets into their own text. The two texts may be
-    in one language (two outlets' Arabic) or two; no encoder is involved. The differences'
-    ``lang`` is each side's label."""
+    hedges, loaded words), as differences with offsets into their own text; with ``spans_a`` (word
+    ranges of ``a``, from :func:`alignment_spans`), also what is left of them as ``content``. The
+    two texts may be in one language (two outlets' Arabic) or two. The differences' ``lang`` is
+    each side's label."""
     concepts = load_concepts()
     typed_a, _ = _typed(a, b, concepts)
     typed_b, _ = _typed(b, a, concepts)
-    return _assemble(a, [], typed_a, b.lang), _assemble(b, [], typed_b, a.lang)
+    return _assemble(a, list(spans_a), typed_a, b.lang), _assemble(b, [], typed_b, a.lang)
+
+
+def alignment_spans(pairs: Sequence[tuple[str, str, str, str]], *, encoder=None, cache=None,
+                    config: DiffConfig = DiffConfig()) -> list[list[tuple[int, int]]]:
+    """For each pair ``(text, lang, other_text, other_lang)``: the word ranges of ``text`` that
+    ``other_text`` does not say, by the scorer :func:`annotate` uses on aligned rows (token vectors
+    of both texts aligned, spans grown from confident content words; words the other text shares,
+    names, figures and cognates among them, never start one). The texts may be in one language or
+    two; all pairs' word vectors come from one pass (and ``cache``)."""
+    if not pairs:
+        return []
+    concepts = load_concepts()
+    sides: dict[tuple[str, str], _Side] = {}
+    for t, lang, u, ulang in pairs:
+        for text, lg in ((t, lang), (u, ulang)):
+            if (text, lg) not in sides:
+                lex = load_lexicon(lg)
+                words = lex.words(text)
+                sides[(text, lg)] = _Side(lg, text, lex, words, lex.items(text, words))
+    texts = list(dict.fromkeys(text for text, _ in sides))
+    words_of = {s.text: s.words for s in sides.values()}
+    vecs = _WordVectors(texts, words_of, config.layer, encoder, False, cache)
+    out = []
+    for t, lang, u, ulang in pairs:
+        A, B = sides[(t, lang)], sides[(u, ulang)]
+        if not vecs:
+            out.append([])
+            continue
+        typed_a, shared_a = _typed(A, B, concepts)
+        shared_a |= _cognates(A, B, config.cognate) - _words(typed_a)
+        sa, _ = _diffalign(vecs.vectors[A.text], vecs.vectors[B.text], config.temperature)
+        out.append(_spans(_smooth(sa, config.smooth), A, config, shared_a, _words(typed_a)))
+    return out
 
 
 def annotate(rows: list[dict], langs: Sequence[str], *, encoder=None, translate: Translate | None = None,

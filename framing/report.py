@@ -702,6 +702,7 @@ def _cell(claim: Claim, outlet: Mapping) -> str:
         lines += ["", how, f"“{_shorten(str(r.get('text') or ''), 160)}”"]
         lines += [f"{c.get('kind')}: {c.get('note')}" for c in sorted(r.get("conflicts") or [],
                                                                       key=lambda c: c.get("kind") not in FACTUAL)]
+        lines += [f"not in {refs}: “{d.get('text')}”" for d in r.get("differences") or [] if d.get("kind") == "content"]
     tags = "".join(f'<span class="cov-tag factual diff-{_kind("number")[0]}">{_esc(k)}</span>' for k in factual)
     tags += "".join(f'<span class="cov-tag diff-{_kind(k)[0]}">{_esc(k)}</span>' for k in others)
     state = "conflict" if factual else "linked"

@@ -164,10 +164,23 @@ def run_story(job: StoryJob, settings: BuildSettings, models: Models) -> StoryRe
                              cache=models.word_vectors)
         summ = summary.summarise(rows, p.langs)
     comparable: list[dict] = []
+    linked = {e.id: [Reference(r, units[r.id], link_documents(units[e.id], units[r.id], encoder, settings.link_config()))
+                     for r in ((p.a, p.b) if p is not None else ())] for e in job.comparables}
+    # what each linked sentence says that its reference does not: one pass of the token model for the story
+    pairs: dict[tuple[str, str, str, str], None] = {}
     for e in job.comparables:
-        refs = [Reference(r, units[r.id], link_documents(units[e.id], units[r.id], encoder, settings.link_config()))
-                for r in ((p.a, p.b) if p is not None else ())]
-        comparable.extend(comparable_rows(job.story_id, e, units[e.id], refs, compare_claims))
+        mine = [u for u in units[e.id] if u.alignable]
+        for ref in linked[e.id]:
+            theirs = [u for u in ref.units if u.alignable]
+            pairs.update({(mine[x.src].text, e.lang, theirs[x.tgt].text, ref.entry.lang): None for x in ref.links})
+    pairs = list(pairs)
+    spans = dict(zip(pairs, differences.alignment_spans(pairs, encoder=encoder, cache=models.word_vectors)))
+
+    def compare(text, lang, ref_text, ref_lang, **labels):
+        return compare_claims(text, lang, ref_text, ref_lang, spans=spans[(text, lang, ref_text, ref_lang)], **labels)
+
+    for e in job.comparables:
+        comparable.extend(comparable_rows(job.story_id, e, units[e.id], linked[e.id], compare))
     embedded = encoder.stats.embedded - before
     models.forget()
     return StoryResult(job.story_id, rows, comparable, document_rows(job.entries, job.documents, units),

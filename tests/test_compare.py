@@ -146,6 +146,22 @@ def test_001s_144_sentence_links_to_002s_without_a_number_conflict(rows):
     assert not [c for c in hits[0]["conflicts"] if c["kind"] == "number"]
 
 
+def test_a_linked_sentence_shows_what_its_reference_does_not_say(rows):
+    """Checked by reading: 000 has the attackers storm the hall "with rifles and incendiary devices",
+    which neither Reuters version mentions (002: "automatic weapons"; 004 likewise); 000 has IS claim
+    the attack "with statements, photos and a propaganda video", where 004 says only that IS claimed
+    it. Names and figures both sides give (Crocus) are never content."""
+    for ref in ("002", "004"):
+        (hit,) = _linked(rows, "000", "143 شخصًا", ref)
+        content = [d for d in hit["differences"] if d["kind"] == "content"]
+        assert any("العبوات" in d["text"] for d in content), (ref, content)
+        assert not any("كروكوس" in d["text"] for d in content)
+        for d in hit["differences"]:
+            assert hit["text"][d["start"]:d["end"]] == d["text"]
+    (hit,) = _linked(rows, "000", "ببيانات وصور", "004")
+    assert any("وفيديو" in d["text"] for d in hit["differences"] if d["kind"] == "content")
+
+
 def test_what_only_sky_news_arabia_reports_links_to_nothing(rows):
     for phrase in ("الحرب على غزة", "نافالني", "باعتقال 11 شخصا"):
         hits = [r for r in rows if r["doc_id"] == "003" and phrase in r["text"]]

@@ -305,6 +305,8 @@ def test_coverage_places_links_to_either_version_on_one_claim():
         comparable_row("c1", 2, "Einstimmig, sagt die Abendpost.", "linked", "d1:1", rows[1]["de"]),
         comparable_row("c1", 4, "Mehr lesen", "boilerplate"),
     ]
+    comparable[0]["differences"] = [{"lang": "de", "start": 16, "end": 22, "text": "Punkte", "kind": "content",
+                                     "note": "no counterpart in d1"}]
     cov = build_coverage("ecb", comparable, rows[:5], documents)
     assert cov is not None and cov.reference["id"] == "d1"  # two links each: d1 wins the tie
     assert [c.sentence_id for c in cov.claims] == ["d1:0", "d1:1"]
@@ -321,6 +323,7 @@ def test_coverage_places_links_to_either_version_on_one_claim():
     assert page.count('<section class="coverage"') == 1 and 'id="coverage-ecb"' in page
     assert re.search(r'<td class="cov-cell cov-conflict" data-doc="c1" data-state="conflict" data-factual="number"'
                      r'[^>]*title="[^"]*0.5 against a quarter point', page)
+    assert re.search(r'<td class="cov-cell cov-conflict" data-doc="c1"[^>]*title="[^"]*not in d1:0: “Punkte”', page)
     assert 'data-claim="d1:1"' in page and "Only <bdi lang=\"de\">Abendpost</bdi>" in page
     assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "Mehr lesen" not in page  # boilerplate is no outlet's claim
