@@ -340,6 +340,13 @@ def _cognates(A: _Side, B: _Side, min_stem: int) -> set[int]:
     return out
 
 
+def _typed_and_shared(A: _Side, B: _Side, concepts: Concepts, cognate: int) -> tuple[list[_Piece], set[int]]:
+    """A's one-sided typed items against B, and A's words B shares (typed items and cognates): what
+    never starts a content span."""
+    typed, shared = _typed(A, B, concepts)
+    return typed, shared | (_cognates(A, B, cognate) - _words(typed))
+
+
 def _one_sided(A: _Side, other: str, story: dict[str, set[str]], concepts: Concepts) -> list[_Piece]:
     """Typed items of a passage only A has: what the other version loses with it."""
     out = []
@@ -434,20 +441,15 @@ def alignment_spans(pairs: Sequence[tuple[str, str, str, str]], *, encoder=None,
     for t, lang, u, ulang in pairs:
         for text, lg in ((t, lang), (u, ulang)):
             if (text, lg) not in sides:
-                lex = load_lexicon(lg)
-                words = lex.words(text)
-                sides[(text, lg)] = _Side(lg, text, lex, words, lex.items(text, words))
+                sides[(text, lg)] = side(text, lg)
     texts = list(dict.fromkeys(text for text, _ in sides))
-    words_of = {s.text: s.words for s in sides.values()}
-    vecs = _WordVectors(texts, words_of, config.layer, encoder, False, cache)
+    vecs = _WordVectors(texts, {s.text: s.words for s in sides.values()}, config.layer, encoder, False, cache)
+    if not vecs:
+        return [[] for _ in pairs]
     out = []
     for t, lang, u, ulang in pairs:
         A, B = sides[(t, lang)], sides[(u, ulang)]
-        if not vecs:
-            out.append([])
-            continue
-        typed_a, shared_a = _typed(A, B, concepts)
-        shared_a |= _cognates(A, B, config.cognate) - _words(typed_a)
+        typed_a, shared_a = _typed_and_shared(A, B, concepts, config.cognate)
         sa, _ = _diffalign(vecs.vectors[A.text], vecs.vectors[B.text], config.temperature)
         out.append(_spans(_smooth(sa, config.smooth), A, config, shared_a, _words(typed_a)))
     return out
@@ -500,10 +502,8 @@ def annotate(rows: list[dict], langs: Sequence[str], *, encoder=None, translate:
 
     for n, k in enumerate(aligned):
         A, B = sides[(k, a)], sides[(k, b)]
-        typed_a, shared_a = _typed(A, B, concepts)
-        typed_b, shared_b = _typed(B, A, concepts)
-        shared_a |= _cognates(A, B, config.cognate) - _words(typed_a)
-        shared_b |= _cognates(B, A, config.cognate) - _words(typed_b)
+        typed_a, shared_a = _typed_and_shared(A, B, concepts, config.cognate)
+        typed_b, shared_b = _typed_and_shared(B, A, concepts, config.cognate)
         spans_a: list[tuple[int, int]] = []
         spans_b: list[tuple[int, int]] = []
         if vecs:

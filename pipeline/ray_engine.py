@@ -109,7 +109,7 @@ class LazyActor:
         self._handle = None
 
     def __getstate__(self):
-        return {"name": self.name, "settings": self.settings, "options": self.options, "_handle": None}
+        return dict(self.__dict__, _handle=None)
 
     def handle(self):
         import ray
