@@ -141,7 +141,7 @@ def align_embeddings(
                 spans.set_runs(k, starts, embed_runs(side, k, starts))
         score = scorer()
     path = path_to_beads(band_search(n, m, types, score, final_band, gap_extend=sim.gap_extend))
-    return [Bead(tuple(s), tuple(t), score.bead_score(s, t) if len(s) and len(t) else None) for s, t in path]
+    return [Bead(tuple(s), tuple(t), v) for (s, t), v in zip(path, score.bead_scores(path))]
 
 
 def build_spans(texts: Sequence[str], encoder, config: AlignConfig, precomputed: np.ndarray | None = None) -> SpanEmbeddings:

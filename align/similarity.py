@@ -311,6 +311,21 @@ class BeadScorer:
         k = len(src) + len(tgt)
         return self.skip_score * (1 + self.cfg.gap_extend * (k - 1)) if k else 0.0
 
+    def bead_scores(self, beads: list[tuple[range, range]]) -> list[float | None]:
+        """Scores of the two-sided beads of a path (None for one-sided ones), one vectorised call per
+        bead type: scoring them one by one cost a tenth of a long document's search."""
+        out: list[float | None] = [None] * len(beads)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for k, (src, tgt) in enumerate(beads):
+            if len(src) and len(tgt):
+                groups.setdefault((len(src), len(tgt)), []).append(k)
+        for (a, b), ks in groups.items():
+            vals = self.pair_scores(a, b, np.array([beads[k][0].start for k in ks], dtype=np.int64),
+                                    np.array([beads[k][1].start for k in ks], dtype=np.int64))
+            for k, v in zip(ks, vals):
+                out[k] = float(v)
+        return out
+
     def __call__(self, a: int, b: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         if a == 0 or b == 0:
             return np.full(cols.shape, self.skip_score)
