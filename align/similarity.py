@@ -160,15 +160,78 @@ def _break_counts(headings: np.ndarray | None) -> np.ndarray | None:
 def _background(vecs: np.ndarray, ones: np.ndarray, start: np.ndarray, size: int, k: int) -> np.ndarray:
     """Mean cosine of each vector with the ``k`` sentences before its run and the ``k`` after it
     (those that exist; 0 where none does)."""
-    count = len(ones)
-    total = np.zeros(len(vecs))
-    seen = np.zeros(len(vecs))
+    return _background_of(lambda idx: np.einsum("kd,kd->k", vecs, ones[idx]), start, size, k, len(ones))
+
+
+def _background_of(cosine, start: np.ndarray, size: int, k: int, count: int) -> np.ndarray:
+    """:func:`_background`, given ``cosine(idx)``: each vector's cosine with sentence ``idx`` of the
+    other side (an embedding product, or a lookup in :class:`_Cosines`)."""
+    total = np.zeros(len(start))
+    seen = np.zeros(len(start))
     for d in range(1, k + 1):
         for idx in (start - d, start + size - 1 + d):
             ok = (idx >= 0) & (idx < count)
-            total += np.where(ok, np.einsum("kd,kd->k", vecs, ones[np.clip(idx, 0, max(count - 1, 0))]), 0.0)
+            total += np.where(ok, cosine(np.clip(idx, 0, max(count - 1, 0))), 0.0)
             seen += ok
     return total / np.maximum(seen, 1)
+
+
+class _Cosines:
+    """The cosines one block of DP rows needs, each computed once.
+
+    A bead's background and its members' support are cosines of a run (or a
+    sentence) of one side with single sentences of the other near the bead; the
+    beads of one block of rows share most of them, and bead by bead they were
+    recomputed for every bead type and neighbour (three quarters of the search's
+    time). Tables hold cos(source run of ``a`` from s, target sentence j) and
+    cos(source sentence s, target run of ``b`` from j) for each source index s
+    the block can touch and the window of target indices its rows can. They are
+    the same products as :func:`_background`'s, so every score is identical to
+    the last bit (tests/test_search.py checks it).
+    """
+
+    def __init__(self, scorer: BeadScorer, rows: np.ndarray, cols: np.ndarray):
+        self.scorer = scorer
+        k, A, B = scorer.cfg.neighbours, scorer.src.max_side, scorer.tgt.max_side
+        r_lo, r_hi = int(rows.min()), int(rows.max())
+        cmin = np.empty(r_hi - r_lo + 1, dtype=np.int64)
+        cmax = np.empty(r_hi - r_lo + 1, dtype=np.int64)
+        cmin[rows - r_lo], cmax[rows - r_lo] = cols.min(axis=1), cols.max(axis=1)
+        # a bead ending at row i touches source sentences i - A - k .. i - 1 + k and, at columns
+        # c, target sentences c - B - k .. c - 1 + k; so source s is touched by rows s + 1 - k .. s + A + k
+        self.s_lo = max(0, r_lo - A - k)
+        s_hi = min(scorer.n - 1, r_hi - 1 + k)
+        S = np.arange(self.s_lo, max(s_hi, self.s_lo - 1) + 1)
+        first = np.clip(S + 1 - k, r_lo, r_hi) - r_lo
+        last = np.clip(S + A + k, r_lo, r_hi) - r_lo
+        # rows come in a monotone band (forwards or reversed): extremes are at the window's ends
+        self.ws = np.minimum(cmin[first], cmin[last]) - B - k
+        we = np.maximum(cmax[first], cmax[last]) - 1 + k
+        self.width = int((we - self.ws).max()) + 1 if len(S) else 1
+        self.S = S
+        self._tables: dict[tuple[str, int], np.ndarray] = {}
+
+    def _table(self, side: str, size: int) -> np.ndarray:
+        key = ("src", 1) if size == 1 else (side, size)  # sentence against sentence: one table
+        if key not in self._tables:
+            sc = self.scorer
+            E, F = sc.src.spans[1], sc.tgt.spans[1]
+            if key[0] == "src":
+                X, Y, last = sc.src.spans[size][np.clip(self.S, 0, max(sc.n - size, 0))], F, sc.m - 1
+            else:
+                X, Y, last = E[self.S], sc.tgt.spans[size], sc.m - size
+            J = np.clip(self.ws[:, None] + np.arange(self.width)[None, :], 0, max(last, 0))
+            table = np.empty((len(self.S), self.width), dtype=np.float32)
+            for w in range(self.width):
+                table[:, w] = np.einsum("kd,kd->k", X, Y[J[:, w]])
+            self._tables[key] = table
+        return self._tables[key]
+
+    def lookup(self, side: str, size: int, s: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """cos(source run of ``size`` at s, target sentence j) for side "src"; cos(source sentence s,
+        target run of ``size`` at j) for side "tgt"."""
+        r = s - self.s_lo
+        return self._table(side, size)[r, np.clip(j - self.ws[r], 0, self.width - 1)]
 
 
 class BeadScorer:
@@ -208,6 +271,8 @@ class BeadScorer:
         # the anchor links as sentence indices (a state (i, j) follows the link of sentences i-1, j-1)
         links = np.array([(i - 1, j - 1) for i, j in anchors or [] if 1 <= i <= self.n and 1 <= j <= self.m],
                          dtype=np.int64).reshape(-1, 2)
+        self._cos: _Cosines | None = None  # the cosines of the block of rows last asked for (see __call__)
+        self._cos_key: tuple | None = None
         self.sigma = self._sigma(links[:, 0], links[:, 1])
         self.member_ref = self._member_ref(links[:, 0], links[:, 1]) if config.support else 0.0
 
@@ -235,7 +300,7 @@ class BeadScorer:
         m = np.concatenate([cos - _background(E[i], F, j, 1, k), cos - _background(F[j], E, i, 1, k)])
         return float(max(np.median(m), 1e-4))
 
-    def min_support(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray) -> np.ndarray:
+    def min_support(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray, cos: _Cosines | None = None) -> np.ndarray:
         """The weakest support among the sentences of a bead's merged sides, in units of the anchors'
         (1 = as clearly as a typical anchor, 0 = no preference, negative = prefers the neighbours);
         clipped to [-2, 1]."""
@@ -243,31 +308,48 @@ class BeadScorer:
         k = self.cfg.neighbours
         mm = np.full(len(i0), np.inf)
         if a > 1:
-            v = self.tgt.spans[b][j0]
+            v = self.tgt.spans[b][j0] if cos is None else None
             for t in range(a):
-                x = E[i0 + t]
-                mm = np.minimum(mm, np.einsum("kd,kd->k", x, v) - _background(x, F, j0, b, k))
+                if cos is None:
+                    x = E[i0 + t]
+                    own, bg = np.einsum("kd,kd->k", x, v), _background(x, F, j0, b, k)
+                else:
+                    own = cos.lookup("tgt", b, i0 + t, j0)
+                    bg = _background_of(lambda idx, t=t: cos.lookup("src", 1, i0 + t, idx), j0, b, k, self.m)
+                mm = np.minimum(mm, own - bg)
         if b > 1:
-            u = self.src.spans[a][i0]
+            u = self.src.spans[a][i0] if cos is None else None
             for t in range(b):
-                y = F[j0 + t]
-                mm = np.minimum(mm, np.einsum("kd,kd->k", y, u) - _background(y, E, i0, a, k))
+                if cos is None:
+                    y = F[j0 + t]
+                    own, bg = np.einsum("kd,kd->k", y, u), _background(y, E, i0, a, k)
+                else:
+                    own = cos.lookup("src", a, i0, j0 + t)
+                    bg = _background_of(lambda idx, t=t: cos.lookup("src", 1, idx, j0 + t), i0, a, k, self.n)
+                mm = np.minimum(mm, own - bg)
         return np.clip(mm / self.member_ref, -2, 1)
 
-    def similarity(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray) -> np.ndarray:
+    def similarity(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray, cos: _Cosines | None = None) -> np.ndarray:
         """(cos - local background) x length factor of beads src [i0, i0+a) x tgt [j0, j0+b)."""
         u, v = self.src.spans[a][i0], self.tgt.spans[b][j0]
-        cos = np.einsum("kd,kd->k", u, v).astype(np.float64)
+        cosine = np.einsum("kd,kd->k", u, v).astype(np.float64)
         k = self.cfg.neighbours
-        score = cos - 0.5 * (_background(u, self.tgt.spans[1], j0, b, k) + _background(v, self.src.spans[1], i0, a, k))
+        if cos is None:
+            bg_u = _background(u, self.tgt.spans[1], j0, b, k)
+            bg_v = _background(v, self.src.spans[1], i0, a, k)
+        else:
+            bg_u = _background_of(lambda idx: cos.lookup("src", a, i0, idx), j0, b, k, self.m)
+            bg_v = _background_of(lambda idx: cos.lookup("tgt", b, idx, j0), i0, a, k, self.n)
+        score = cosine - 0.5 * (bg_u + bg_v)
         if self.cfg.length_penalty:
             ls = self.ls[i0 + a] - self.ls[i0]
             lt = (self.lt[j0 + b] - self.lt[j0]) * self.ratio
             score *= np.log2(1 + np.minimum(ls, lt) / np.maximum(np.maximum(ls, lt), 1e-9))
         return score
 
-    def pair_scores(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray) -> np.ndarray:
-        """Scores of beads src [i0, i0+a) x tgt [j0, j0+b), vectorised over the arrays."""
+    def pair_scores(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray, cos: _Cosines | None = None) -> np.ndarray:
+        """Scores of beads src [i0, i0+a) x tgt [j0, j0+b), vectorised over the arrays (``cos``: the
+        precomputed cosines of the block of rows they belong to, if any)."""
         cfg = self.cfg
         usable = np.ones(len(i0), dtype=bool)  # sizes embedded in part: only the exact runs
         if a in self.src.partial:
@@ -277,11 +359,11 @@ class BeadScorer:
         if not usable.all():
             out = np.full(len(i0), -np.inf)
             if usable.any():
-                out[usable] = self.pair_scores(a, b, i0[usable], j0[usable])
+                out[usable] = self.pair_scores(a, b, i0[usable], j0[usable], cos)
             return out
-        score = self.similarity(a, b, i0, j0)
+        score = self.similarity(a, b, i0, j0, cos)
         if cfg.support and self.member_ref and (a > 1 or b > 1):
-            score = score - cfg.support * self.sigma * (1 - self.min_support(a, b, i0, j0))
+            score = score - cfg.support * self.sigma * (1 - self.min_support(a, b, i0, j0, cos))
         i1, j1 = i0 + a, j0 + b
         if self.num_src is not None:
             # only beads with numbers on both sides (few): count first, compare those
@@ -334,5 +416,9 @@ class BeadScorer:
         ok = ((i0 >= 0) & (rows <= self.n))[:, None] & (cols - b >= 0) & (cols <= self.m)
         r, w = np.nonzero(ok)
         if len(r):
-            out[r, w] = self.pair_scores(a, b, i0[r], cols[r, w] - b)
+            # the search asks for every bead type of one block of rows in turn: share their cosines
+            key = (int(rows[0]), int(rows[-1]), len(rows), int(cols[0, 0]), int(cols[-1, -1]), cols.shape[1])
+            if self._cos_key != key:
+                self._cos, self._cos_key = _Cosines(self, rows, cols), key
+            out[r, w] = self.pair_scores(a, b, i0[r], cols[r, w] - b, self._cos)
         return out

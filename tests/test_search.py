@@ -256,3 +256,42 @@ def test_near_optimal_beads_are_those_of_paths_within_the_margin():
             expected = {bd for p, t in zip(paths, totals) if t >= best - margin - 1e-9 for bd in p if bd[0] and bd[1]}
             got = set(near_optimal_beads(n, m, types, scores, None, margin))
             assert got == expected, (n, m, margin)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_bead_scores_from_shared_cosines_equal_those_computed_bead_by_bead(reverse):
+    """The search asks the scorer for whole blocks of rows; it computes the cosines the block shares
+    once (align.similarity._Cosines). Every score must be the bead-by-bead one to the last bit, for
+    every bead type, in the forward pass and in the reversed one of near_optimal_beads."""
+    from align.search import Band, band_from_anchors
+    from align.similarity import BeadScorer, SimilarityConfig, SpanEmbeddings
+
+    rng = np.random.default_rng(3)
+    n, m, d = 90, 104, 24
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    y = np.concatenate([x[:50], rng.normal(size=(14, d)), x[50:]]).astype(np.float32)[:m]
+    y += 0.4 * rng.normal(size=y.shape).astype(np.float32)
+    src, tgt = SpanEmbeddings(x, 4, rng.integers(20, 90, n)), SpanEmbeddings(y, 4, rng.integers(20, 90, m))
+    src.fill(), tgt.fill()
+    texts_s, texts_t = ["a" * int(v) for v in src.lengths], ["b" * int(v) for v in tgt.lengths]
+    anchors = [(i, i) for i in range(1, 50, 3)] + [(i, i + 14) for i in range(52, n, 3)]
+    sc = BeadScorer(src, tgt, texts_s, texts_t, SimilarityConfig(support=0.5), anchors=anchors)
+    band = band_from_anchors(anchors, n, m, window=5)
+    if reverse:
+        band = Band(m - band.hi[::-1], m - band.lo[::-1])
+    W = band.width
+    for start in range(0, n + 1, 16):
+        rows = np.arange(start, min(n, start + 15) + 1)
+        cols = band.lo[rows][:, None] + np.arange(W)[None, :]
+        for a, b in bead_types(6, 4):
+            if not (a and b):
+                continue
+            r_, c_ = (n - rows + a, m - cols + b) if reverse else (rows, cols)
+            got = sc(a, b, r_, c_)
+            i0 = r_ - a
+            ok = ((i0 >= 0) & (r_ <= n))[:, None] & (c_ - b >= 0) & (c_ <= m)
+            want = np.full(c_.shape, -np.inf)
+            rr, ww = np.nonzero(ok)
+            want[rr, ww] = sc.pair_scores(a, b, i0[rr], c_[rr, ww] - b)
+            assert ok.any() or start > n - a
+            assert np.array_equal(got, want), (start, a, b)
