@@ -223,7 +223,9 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
     env = {v: os.environ[v] for v in ("DIPTYCH_CACHE",) if v in os.environ}
     own = not ray.is_initialized()
     if own:
-        ray.init(address=address, num_cpus=None if address else workers, log_to_driver=False,
+        # without an address, a new instance of this process's own ("local"): ray.init() alone would
+        # join whatever instance `ray start` left running on this machine, whose CPUs are not --workers
+        ray.init(address=address or "local", num_cpus=None if address else workers, log_to_driver=False,
                  logging_level=logging.ERROR, configure_logging=True)
     try:
         resources = ray.cluster_resources()

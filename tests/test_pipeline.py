@@ -146,9 +146,12 @@ def test_a_build_on_a_ray_instance_started_with_ray_start(tmp_path, monkeypatch)
     try:
         assert main(["build", "-o", str(tmp_path / "ray"), "--quiet", "--engine", "ray", "--ray-address",
                      "auto"]) == 0
+        # without an address the build starts an instance of its own with --workers CPUs, even with
+        # this one running (ray.init() alone would join it, and refuse num_cpus)
+        assert main(["build", "-o", str(tmp_path / "own"), "--quiet", "--engine", "ray", "--workers", "2"]) == 0
     finally:
         subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
-    assert _digests(tmp_path / "local") == _digests(tmp_path / "ray")
+    assert _digests(tmp_path / "local") == _digests(tmp_path / "ray") == _digests(tmp_path / "own")
     db = sqlite3.connect(second / "wordvectors.sqlite")
     assert db.execute("SELECT COUNT(*) FROM wordvectors").fetchone()[0] > 20  # the driver writes none
 
