@@ -194,20 +194,25 @@ class _Cosines:
         self.scorer = scorer
         k, A, B = scorer.cfg.neighbours, scorer.src.max_side, scorer.tgt.max_side
         r_lo, r_hi = int(rows.min()), int(rows.max())
-        cmin = np.empty(r_hi - r_lo + 1, dtype=np.int64)
-        cmax = np.empty(r_hi - r_lo + 1, dtype=np.int64)
+        big = np.iinfo(np.int64).max // 4
+        cmin = np.full(r_hi - r_lo + 1, big, dtype=np.int64)  # rows not asked for touch nothing
+        cmax = np.full(r_hi - r_lo + 1, -big, dtype=np.int64)
         cmin[rows - r_lo], cmax[rows - r_lo] = cols.min(axis=1), cols.max(axis=1)
         # a bead ending at row i touches source sentences i - A - k .. i - 1 + k and, at columns
         # c, target sentences c - B - k .. c - 1 + k; so source s is touched by rows s + 1 - k .. s + A + k
         self.s_lo = max(0, r_lo - A - k)
         s_hi = min(scorer.n - 1, r_hi - 1 + k)
         S = np.arange(self.s_lo, max(s_hi, self.s_lo - 1) + 1)
-        first = np.clip(S + 1 - k, r_lo, r_hi) - r_lo
-        last = np.clip(S + A + k, r_lo, r_hi) - r_lo
-        # rows come in a monotone band (forwards or reversed): extremes are at the window's ends
-        self.ws = np.minimum(cmin[first], cmin[last]) - B - k
-        we = np.maximum(cmax[first], cmax[last]) - 1 + k
-        self.width = int((we - self.ws).max()) + 1 if len(S) else 1
+        lo_col, hi_col = np.full(len(S), big, dtype=np.int64), np.full(len(S), -big, dtype=np.int64)
+        for t in range(1 - k, A + k + 1):
+            i = np.clip(S + t, r_lo, r_hi) - r_lo
+            inside = (S + t >= r_lo) & (S + t <= r_hi)
+            lo_col = np.where(inside, np.minimum(lo_col, cmin[i]), lo_col)
+            hi_col = np.where(inside, np.maximum(hi_col, cmax[i]), hi_col)
+        touched = lo_col <= hi_col
+        self.ws = np.where(touched, lo_col - B - k, 0)
+        we = np.where(touched, hi_col - 1 + k, -1)
+        self.width = max(int((we - self.ws).max()) + 1, 1) if len(S) else 1
         self.S = S
         self._tables: dict[tuple[str, int], np.ndarray] = {}
 

@@ -258,11 +258,12 @@ def test_near_optimal_beads_are_those_of_paths_within_the_margin():
             assert got == expected, (n, m, margin)
 
 
-@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("reverse", [False, True, "scattered"])
 def test_bead_scores_from_shared_cosines_equal_those_computed_bead_by_bead(reverse):
     """The search asks the scorer for whole blocks of rows; it computes the cosines the block shares
     once (align.similarity._Cosines). Every score must be the bead-by-bead one to the last bit, for
-    every bead type, in the forward pass and in the reversed one of near_optimal_beads."""
+    every bead type, in the forward pass, in the reversed one of near_optimal_beads, and for cells
+    that follow no band at all."""
     from align.search import Band, band_from_anchors
     from align.similarity import BeadScorer, SimilarityConfig, SpanEmbeddings
 
@@ -277,7 +278,7 @@ def test_bead_scores_from_shared_cosines_equal_those_computed_bead_by_bead(rever
     anchors = [(i, i) for i in range(1, 50, 3)] + [(i, i + 14) for i in range(52, n, 3)]
     sc = BeadScorer(src, tgt, texts_s, texts_t, SimilarityConfig(support=0.5), anchors=anchors)
     band = band_from_anchors(anchors, n, m, window=5)
-    if reverse:
+    if reverse is True:
         band = Band(m - band.hi[::-1], m - band.lo[::-1])
     W = band.width
     for start in range(0, n + 1, 16):
@@ -286,7 +287,9 @@ def test_bead_scores_from_shared_cosines_equal_those_computed_bead_by_bead(rever
         for a, b in bead_types(6, 4):
             if not (a and b):
                 continue
-            r_, c_ = (n - rows + a, m - cols + b) if reverse else (rows, cols)
+            r_, c_ = (n - rows + a, m - cols + b) if reverse is True else (rows, cols)
+            if reverse == "scattered":
+                c_ = rng.integers(-3, m + 4, size=cols.shape)
             got = sc(a, b, r_, c_)
             i0 = r_ - a
             ok = ((i0 >= 0) & (r_ <= n))[:, None] & (c_ - b >= 0) & (c_ <= m)
