@@ -391,16 +391,9 @@ class BeadScorer:
     def skip_score(self) -> float:
         return -self.cfg.skip * self.sigma
 
-    def bead_score(self, src: range, tgt: range) -> float:
-        """Score of one bead (a one-sided one as one gap: a first sentence, then extensions)."""
-        if len(src) and len(tgt):
-            return float(self.pair_scores(len(src), len(tgt), np.array([src.start]), np.array([tgt.start]))[0])
-        k = len(src) + len(tgt)
-        return self.skip_score * (1 + self.cfg.gap_extend * (k - 1)) if k else 0.0
-
     def bead_scores(self, beads: list[tuple[range, range]]) -> list[float | None]:
         """Scores of the two-sided beads of a path (None for one-sided ones), one vectorised call per
-        bead type: scoring them one by one cost a tenth of a long document's search."""
+        bead type (one by one, they cost a tenth of a long document's search)."""
         out: list[float | None] = [None] * len(beads)
         groups: dict[tuple[int, int], list[int]] = {}
         for k, (src, tgt) in enumerate(beads):
