@@ -46,6 +46,38 @@ def _rows(out: Path, config: str, column: str) -> list:
     return read_config(out, config).column(column).to_pylist()
 
 
+class _StoryTaskNiceness:
+    """Samples, while it runs, the niceness of every Ray worker process running a story
+    (``ray::_story_task``): the CPU priority the build's stories get."""
+
+    def __enter__(self):
+        import threading
+
+        self.seen: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        import os
+
+        while not self._stop.wait(0.02):
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if not f.read().startswith(b"ray::_story_task"):
+                            continue
+                    with open(f"/proc/{pid}/stat") as f:
+                        self.seen.add(int(f.read().rsplit(")", 1)[1].split()[16]))
+                except (OSError, IndexError, ValueError):
+                    continue
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def test_one_and_two_workers_and_ray_build_byte_identical_sharded_datasets(tmp_path, monkeypatch):
     """Same bytes whatever the engine and the number of workers; small shards so every config is
     split in several, and `datasets` reads them back as one split in order."""
@@ -54,7 +86,10 @@ def test_one_and_two_workers_and_ray_build_byte_identical_sharded_datasets(tmp_p
     shard = ["--quiet", "--shard-mb", "0.02"]
     assert main(["build", str(corpus), "-o", str(one), *shard]) == 0
     assert main(["build", str(corpus), "-o", str(two), *shard, "--workers", "2"]) == 0
-    assert main(["build", str(corpus), "-o", str(ray), *shard, "--engine", "ray", "--workers", "2"]) == 0
+    with _StoryTaskNiceness() as nice:
+        assert main(["build", str(corpus), "-o", str(ray), *shard, "--engine", "ray", "--workers", "2"]) == 0
+    # the instance the build starts runs its stories at the local engine's priority, not Ray's nice 15
+    assert nice.seen == {0}
     from pipeline.ray_engine import STARTED
 
     assert STARTED == []  # the cache the local builds filled answers every task: no model actor started
@@ -144,8 +179,10 @@ def test_a_build_on_a_ray_instance_started_with_ray_start(tmp_path, monkeypatch)
     subprocess.run([ray_cli, "start", "--head", "--num-cpus", "2", "--include-dashboard=false"], check=True,
                    env=dict(env, RAY_USAGE_STATS_ENABLED="0"), capture_output=True)
     try:
-        assert main(["build", "-o", str(tmp_path / "ray"), "--quiet", "--engine", "ray", "--ray-address",
-                     "auto"]) == 0
+        with _StoryTaskNiceness() as nice:
+            assert main(["build", "-o", str(tmp_path / "ray"), "--quiet", "--engine", "ray", "--ray-address",
+                         "auto"]) == 0
+        assert nice.seen == {15}  # a cluster someone started keeps its own settings (Ray's default here)
         # without an address the build starts an instance of its own with --workers CPUs, even with
         # this one running (ray.init() alone would join it, and refuse num_cpus)
         assert main(["build", "-o", str(tmp_path / "own"), "--quiet", "--engine", "ray", "--workers", "2"]) == 0
