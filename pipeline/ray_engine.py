@@ -19,7 +19,6 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 
 BATCH = 64  # texts per model call: the local engine's batch
 WAIT_S = 0.005  # how long a request waits for others from other stories to join its batch
@@ -225,9 +224,9 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
     if own:
         # without an address, a new instance of this process's own ("local"): ray.init() alone would
         # join whatever instance `ray start` left running on this machine, whose CPUs are not --workers
-        with _worker_niceness(None if address else "0"):
-            ray.init(address=address or "local", num_cpus=None if address else workers, log_to_driver=False,
-                     logging_level=logging.ERROR, configure_logging=True)
+        ray.init(address=address or "local", num_cpus=None if address else workers, log_to_driver=False,
+                 logging_level=logging.ERROR, configure_logging=True,
+                 _system_config=None if address else _own_instance_config())
     try:
         resources = ray.cluster_resources()
         cpus = _cpus(resources, workers)
@@ -250,25 +249,16 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
             ray.shutdown()
 
 
-@contextmanager
-def _worker_niceness(value: str | None):
-    """The niceness of the workers of an instance started inside this block (``RAY_worker_niceness``,
-    read by the raylet from its environment), unless the user has set it.
+def _own_instance_config() -> dict:
+    """Ray settings of an instance the build starts for itself: its workers at nice 0, unless the user
+    set ``RAY_worker_niceness``.
 
     Ray runs its workers at nice 15, below the driver and the raylet. On a machine doing anything
     else, the build's stories then get the CPU last: with one other CPU-bound job running, a warm
     50-story build took 148 s at nice 15 against 37 s at nice 0 (and 25-28 s on the local engine,
-    whose workers run at the driver's priority). An instance the build starts for itself gets the
-    local engine's priority; a cluster started with ``ray start`` keeps the setting it was started
-    with."""
-    if value is None or "RAY_worker_niceness" in os.environ:
-        yield
-        return
-    os.environ["RAY_worker_niceness"] = value
-    try:
-        yield
-    finally:
-        os.environ.pop("RAY_worker_niceness", None)
+    whose workers run at the driver's priority). A cluster started with ``ray start`` keeps the
+    setting it was started with."""
+    return {} if "RAY_worker_niceness" in os.environ else {"worker_niceness": 0}
 
 
 def _get(ref):
