@@ -31,6 +31,7 @@ Embeddings come from the cache ($DIPTYCH_CACHE).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -152,6 +153,7 @@ def scaling(encoder) -> None:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     from align.cache import EmbeddingCache
     from align.encoders import CachingEncoder, get_encoder
     from align.links import LinkConfig
