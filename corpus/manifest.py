@@ -113,6 +113,8 @@ def parse_manifest(path: Path) -> tuple[list[Story], list[Entry]]:
     stories: list[Story] = []
     for i, t in enumerate(data.get("stories", []), 1):
         t = _check_fields(f"story {i}", t, _STORY_FIELDS, path)
+        if not _ID.fullmatch(t["id"]):  # ids name files of the dataset (the TMX exports): no paths
+            raise CorpusError(path, f"story {i}: id {t['id']!r} must be letters, digits, '_', '.' or '-'")
         if any(s.id == t["id"] for s in stories):
             raise CorpusError(path, f"story {i}: duplicate id {t['id']!r}")
         stories.append(Story(**t))
@@ -130,6 +132,8 @@ def parse_manifest(path: Path) -> tuple[list[Story], list[Entry]]:
             raise CorpusError(path, f"{where}: {problem}")
         if t["role"] not in ROLES:
             raise CorpusError(path, f"{where}: role {t['role']!r} must be one of {', '.join(ROLES)}")
+        if not _ID.fullmatch(t["story"]):
+            raise CorpusError(path, f"{where}: story {t['story']!r} must be letters, digits, '_', '.' or '-'")
         if declared and t["story"] not in declared:
             raise CorpusError(path, f"{where}: story {t['story']!r} is not declared in [[stories]]")
         if Path(t["file"]).is_absolute() or ".." in Path(t["file"]).parts:

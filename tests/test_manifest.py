@@ -85,6 +85,11 @@ def test_a_story_of_ones_own_loads(own):
         (lambda m: m + '\nsha256 = "00"\n', "text differs from the sha256"),
         (lambda m: "[[stories]]\nid = \"s1\"\n", "no [[documents]] entries"),
         (lambda m: m.replace('lang = "fa"', 'lang = "ar"'), "two parallel documents share the language 'ar'"),
+        # story ids name files of the dataset (story.tmx): a path in one must not reach outside it
+        (lambda m: m.replace('id = "s1"', 'id = "../../escaped"').replace('story = "s1"', 'story = "../../escaped"'),
+         "story 1: id '../../escaped' must be letters, digits"),
+        (lambda m: m.replace('[[stories]]\nid = "s1"\n', '').replace('story = "s1"', 'story = "cro cus/../x"'),
+         "document 1 ('a'): story 'cro cus/../x' must be letters, digits"),
     ],
 )
 def test_manifest_errors_name_the_entry(own, edit, problem):
