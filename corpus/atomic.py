@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,13 +31,15 @@ def _describe(e: OSError) -> str:
 
 
 def claim_output(path: str | os.PathLike[str], *, folder: bool = False, overwrite: bool = True,
-                 probe: bool = True) -> Path:
+                 probe: bool = True, inputs: Sequence[str | os.PathLike[str] | None] = ()) -> Path:
     """Check that ``path`` can receive an output (a file, or a folder when ``folder``) and create
     its parent folders; a one-line :class:`CorpusError` naming the path otherwise.
 
     A file output replaces an existing regular file; a folder output replaces an
     existing folder only with ``overwrite``. Nothing is ever renamed over a folder
-    where a file is expected, nor over a device, pipe or socket. ``probe`` writes and removes an
+    where a file is expected, nor over a device, pipe or socket. The output may not be one of the command's
+    ``inputs``, nor (a folder) hold one, nor be a mount point or hold the current folder: replacing it
+    would destroy what the command reads. ``probe`` writes and removes an
     empty file to prove the folder is writable; the writers below skip it, since the temporary file
     or folder they create next is that proof.
     """
@@ -46,6 +48,7 @@ def claim_output(path: str | os.PathLike[str], *, folder: bool = False, overwrit
     path = Path(path)
     if str(path) in ("", "."):
         raise CorpusError(path, "is not a file name")
+    _check_clash(path, folder, inputs)
     try:
         st = path.lstat()
     except FileNotFoundError:
@@ -83,6 +86,34 @@ def claim_output(path: str | os.PathLike[str], *, folder: bool = False, overwrit
         except OSError as e:
             raise CorpusError(path, f"cannot be written in {parent} ({_describe(e)})") from None
     return path
+
+
+def _check_clash(path: Path, folder: bool, inputs) -> None:
+    """Refuse an output whose replacement would destroy an input or the folder the command runs in."""
+    try:
+        out = path.resolve()
+    except (OSError, RuntimeError):  # a link loop: reported by the writer
+        return
+    for given in inputs:
+        if given is None or str(given) in ("", "-"):
+            continue
+        try:
+            src = Path(given).resolve()
+        except (OSError, RuntimeError):
+            continue
+        if src == out or (src.exists() and out.exists() and os.path.samefile(src, out)):
+            raise CorpusError(path, f"is also an input of this command ({given}); give another output path")
+        if folder and out in src.parents:
+            raise CorpusError(path, f"holds an input of this command ({given}); give another output path")
+    if folder and out.is_dir():
+        if os.path.ismount(out):
+            raise CorpusError(path, "is a mount point; give a folder inside it for the output")
+        try:
+            cwd = Path.cwd().resolve()
+        except OSError:
+            return
+        if out == cwd or out in cwd.parents:
+            raise CorpusError(path, "holds the current folder; give another output path")
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:

@@ -49,11 +49,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from corpus.atomic import claim_output
     from .build import BuildSettings, build
-    from corpus.manifest import load_corpus
+    from corpus.manifest import bundled_corpus_dir, load_corpus
 
     if args.ray_address and args.engine != "ray":
         raise ValueError("--ray-address is for --engine ray")
-    claim_output(args.output, folder=True, overwrite=args.overwrite)
+    claim_output(args.output, folder=True, overwrite=args.overwrite,
+                 inputs=[args.corpus if args.corpus is not None else bundled_corpus_dir()])
     corpus = load_corpus(args.corpus, skip_errors=args.on_error == "skip")
     settings = BuildSettings(encoder=args.encoder, translator=args.translator, align=_align_config(args),
                              cache=not args.no_cache, links=_link_config(args))
@@ -135,7 +136,8 @@ def cmd_align(args: argparse.Namespace) -> int:
     from corpus.atomic import claim_output, write_text
 
     if args.output:
-        claim_output(args.output)
+        claim_output(args.output, inputs=[args.src, args.tgt, args.translations, args.src_embeddings,
+                                          args.tgt_embeddings])
     if (args.src_embeddings is None) != (args.tgt_embeddings is None):
         raise CorpusError(None, "--src-embeddings and --tgt-embeddings go together")
     if args.translations and args.translator:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -104,6 +105,42 @@ def test_a_destination_that_cannot_be_written(built, capsys, command):
     dest = Path("/proc/diptych-test-no-such-dir/out")
     assert main(_commands(built, dest)[command]) == 2
     one_line_error(capsys, str(dest), "cannot")
+
+
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, capsys):
+    from corpus.manifest import bundled_corpus_dir
+
+    src = tmp_path / "x.fa"
+    src.write_bytes(FA.read_bytes())
+    link = tmp_path / "link.fa"
+    link.symlink_to(src)
+    for dest in (src, link):  # the same file by its name or through a link
+        assert main(["align", str(src), str(AR), "--src-lang", "fa", "--tgt-lang", "ar", "--quiet", "-o", str(dest)]) == 2
+        one_line_error(capsys, str(dest), "is also an input")
+    assert src.read_bytes() == FA.read_bytes() and link.is_symlink()
+    corpus = tmp_path / "corpus"
+    shutil.copytree(bundled_corpus_dir(), corpus)
+    before = tree_digest(corpus)
+    assert main(["build", str(corpus), "-o", str(corpus), "--overwrite", "--quiet"]) == 2
+    one_line_error(capsys, str(corpus), "is also an input")
+    assert main(["build", str(corpus), "-o", str(tmp_path), "--overwrite", "--quiet"]) == 2
+    one_line_error(capsys, str(tmp_path), "holds an input")
+    assert tree_digest(corpus) == before
+
+
+def test_a_mount_point_or_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
+    from corpus.atomic import claim_output
+    from corpus.errors import CorpusError
+
+    with pytest.raises(CorpusError, match="is a mount point"):
+        claim_output("/", folder=True, overwrite=True)
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    for dest in (tmp_path / "a", work, Path("..")):
+        with pytest.raises(CorpusError, match="holds the current folder"):
+            claim_output(dest, folder=True, overwrite=True)
+    assert work.is_dir()
 
 
 def test_a_device_is_never_replaced_by_an_output(capsys):
