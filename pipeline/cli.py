@@ -115,18 +115,26 @@ def _load_embeddings(path: Path | None, n: int, what: str):
         x = np.load(io.BytesIO(data), allow_pickle=False)
     except (OSError, ValueError, EOFError) as e:
         raise CorpusError(path, f"not a .npy array ({e})") from None
+    if not isinstance(x, np.ndarray):  # an .npz archive of several arrays
+        x.close()
+        raise CorpusError(path, "is an .npz archive, expected one .npy array (numpy.save)")
     if x.ndim != 2 or len(x) != n:
         raise CorpusError(path, f"has shape {tuple(x.shape)}, expected one row per {what} sentence ({n} rows)")
     if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
         raise CorpusError(path, f"holds {x.dtype} values, expected float32 embeddings")
-    x = x.astype(np.float32)
+    x = x.astype(np.float64)
     bad = ~np.isfinite(x).all(axis=1)
     if bad.any():
         rows = np.nonzero(bad)[0]
         raise CorpusError(path, f"holds NaN or infinite values in {len(rows)} row(s), first row {rows[0]}")
-    if n and not np.linalg.norm(x, axis=1).all():
-        raise CorpusError(path, f"row {int(np.nonzero(np.linalg.norm(x, axis=1) == 0)[0][0])} is all zeros: "
+    # unit rows, computed in float64: float32 squares overflow above 1e19 and vanish below 1e-19, which
+    # made every bead score 0 (or a tiny row look like zeros)
+    scale = np.abs(x).max(axis=1, keepdims=True) if n else np.ones((0, 1))
+    if n and not scale.all():
+        raise CorpusError(path, f"row {int(np.nonzero(scale[:, 0] == 0)[0][0])} is all zeros: "
                           "an embedding needs a direction")
+    x = x / scale
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
     return x
 
 
@@ -151,6 +159,9 @@ def cmd_align(args: argparse.Namespace) -> int:
     n_tgt = sum(u.alignable for u in tgt_units)
     src_emb = _load_embeddings(args.src_embeddings, n_src, "source")
     tgt_emb = _load_embeddings(args.tgt_embeddings, n_tgt, "target")
+    if src_emb is not None and src_emb.shape[1] != tgt_emb.shape[1]:
+        raise CorpusError(args.tgt_embeddings, f"has {tgt_emb.shape[1]} dimensions, but {args.src_embeddings} has "
+                          f"{src_emb.shape[1]}: both sides need the same encoder")
     config = _align_config(args)
     encoder = None
     if src_emb is None:

@@ -267,6 +267,49 @@ def test_align_refuses_embeddings_that_are_not_finite_vectors(tmp_path, capsys, 
     assert out.exists()
 
 
+def _embedding_case(tmp_path):
+    de = tmp_path / "de.txt"
+    fr = tmp_path / "fr.txt"
+    de.write_text("".join(f"Satz Nummer {i} handelt vom Berg.\n" for i in range(6)), "utf-8")
+    fr.write_text("".join(f"La phrase numéro {i} parle de la montagne.\n" for i in range(6)), "utf-8")
+    out = tmp_path / "out.beads"
+    base = ["align", str(de), str(fr), "--src-lang", "de", "--tgt-lang", "fr", "--presegmented", "--quiet",
+            "-o", str(out)]
+    x = np.random.default_rng(1).normal(size=(6, 8)).astype(np.float32)
+    return base, out, x
+
+
+def test_align_refuses_an_npz_and_embeddings_of_two_widths(tmp_path, capsys):
+    base, out, x = _embedding_case(tmp_path)
+    good, npz, narrow = tmp_path / "good.npy", tmp_path / "two.npz", tmp_path / "narrow.npy"
+    np.save(good, x)
+    np.savez(npz, x=x)
+    np.save(narrow, x[:, :5])
+    for src, tgt, message in ((npz, good, f"{npz}: is an .npz archive"),
+                              (good, narrow, f"{narrow}: has 5 dimensions, but {good} has 8")):
+        assert main([*base, "--src-embeddings", str(src), "--tgt-embeddings", str(tgt)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err and "Traceback" not in err
+        assert not out.exists()
+
+
+def test_embeddings_align_the_same_at_any_scale(tmp_path, capsys):
+    """Only an embedding's direction counts: rows scaled by 1e20 (float32 squares overflow) or 1e-30
+    (they vanish) give the beads and scores of the unscaled rows."""
+    base, out, x = _embedding_case(tmp_path)
+    y = np.random.default_rng(2).normal(size=(6, 8)).astype(np.float32) + x
+    found = []
+    for scale in (1.0, 1e20, 1e-30):
+        sx, sy = tmp_path / "sx.npy", tmp_path / "sy.npy"
+        np.save(sx, (x * scale).astype(np.float32))
+        np.save(sy, (y * scale).astype(np.float32))
+        assert main([*base, "--src-embeddings", str(sx), "--tgt-embeddings", str(sy)]) == 0, capsys.readouterr().err
+        assert capsys.readouterr().err == ""  # no overflow warnings
+        found.append(out.read_text())
+    assert found[0] == found[1] == found[2]
+    assert any(float(line.rsplit(":", 1)[1]) != 0 for line in found[0].splitlines())
+
+
 def _spans(x):
     from align.similarity import SpanEmbeddings
 
