@@ -134,9 +134,12 @@ def dataset_card(corpus, sentences: dict[str, int], summaries: Sequence[tuple[st
         "- framing",
         "configs:",
     ]
-    for config in CONFIGS:
+    # a config with no rows is left out: load_dataset cannot read an empty split (its shard stays for
+    # diptych's own readers, which take it as empty)
+    listed = [c for c in CONFIGS if report.counts.get(c, 0)]
+    for config in listed:
         lines.append(f"- config_name: {config}")
-        if config == "pairs":
+        if config == listed[0]:
             lines.append("  default: true")
         lines += ["  data_files:", f"  - split: {SPLIT}", f"    path: {data_pattern(config)}"]
     lines.append("---")
@@ -164,6 +167,13 @@ def dataset_card(corpus, sentences: dict[str, int], summaries: Sequence[tuple[st
         "to a parallel version's sentence reporting the same fact, with its conflicts; or a sentence that links "
         "to nothing (`unlinked`), or page furniture (`boilerplate`) |",
         "",
+    ]
+    empty = [c for c in CONFIGS if c not in listed]
+    if empty:
+        body += [f"{' and '.join(f'`{c}`' for c in empty)} {'has' if len(empty) == 1 else 'have'} no rows here, so "
+                 f"{'it is' if len(empty) == 1 else 'they are'} not listed in the card's `configs`: `load_dataset` "
+                 "cannot load an empty split.", ""]
+    body += [
         f"Each config has one split, `{SPLIT}`: the data is a small evaluation set of news, not training data. "
         f"Its rows are stored as parquet shards (`<config>/{SPLIT}-00000-of-0000N.parquet`, in row order), which "
         "`load_dataset` reads as one split.",
@@ -226,9 +236,8 @@ def dataset_card(corpus, sentences: dict[str, int], summaries: Sequence[tuple[st
         "```python",
         "from datasets import load_dataset",
         "",
-        f'pairs = load_dataset("path/to/this/folder", "pairs", split="{SPLIT}")',
-        f'segments = load_dataset("path/to/this/folder", "segments", split="{SPLIT}")',
-        f'comparable = load_dataset("path/to/this/folder", "comparable", split="{SPLIT}")',
+        *(f'{c} = load_dataset("path/to/this/folder", "{c}", split="{SPLIT}")'
+          for c in ("pairs", "segments", "comparable") if c in listed),
         "```",
         "",
         "`exports/` holds the `pairs` rows as TMX 1.4 (one file per story), Moses plain text (`pairs.<code>`, "

@@ -300,8 +300,13 @@ def build(corpus: Corpus, out_dir: Path, settings: BuildSettings = BuildSettings
     whatever the engine, the number of workers, or the interruptions.
     """
     from corpus.atomic import output_dir
+    from corpus.errors import CorpusError
     from .store import StoryStore
 
+    if not corpus.parallel_pairs():  # the dataset is the aligned pairs: without one it would be empty
+        why = (f"no story has two parallel versions left after skipping {len(corpus.skipped)} document(s)"
+               if corpus.skipped else "no story has two parallel versions (role = \"parallel\")")
+        raise CorpusError(corpus.root / "manifest.toml", f"{why}: nothing to align")
     store = StoryStore(Path(out_dir), resume=resume)
     try:
         with output_dir(out_dir, overwrite=overwrite) as tmp:

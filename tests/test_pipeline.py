@@ -6,6 +6,8 @@ import hashlib
 import re
 from pathlib import Path
 
+import pytest
+
 from corpus import bundled_corpus_dir
 from pipeline.cli import main
 
@@ -229,3 +231,48 @@ def test_one_bad_document_fails_the_build_or_is_skipped_and_listed(tmp_path, cap
     assert "## Skipped documents" in card and "| 3002 | crocus-3 |" in card
     assert list(dict.fromkeys(_rows(out, "segments", "story_id"))) == ["crocus-1", "crocus-2"]
     assert list(dict.fromkeys(_rows(out, "comparable", "doc_id"))) == ["1000", "1001", "1003"]
+
+
+def _bundled_with_roles(root: Path, keep_comparable: bool, parallel_role: str = "parallel") -> Path:
+    """The bundled story with (or without) its comparable documents, its parallel ones under ``parallel_role``."""
+    src = bundled_corpus_dir()
+    head, *blocks = re.split(r"(?m)^(?=\[\[)", (src / "manifest.toml").read_text("utf-8"))
+    out = [head]
+    for b in blocks:
+        if 'role = "comparable"' in b and not keep_comparable:
+            continue
+        out.append(b.replace('role = "parallel"', f'role = "{parallel_role}"'))
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for f in src.glob("*.txt"):
+        (corpus / f.name).write_bytes(f.read_bytes())
+    (corpus / "manifest.toml").write_text("".join(out), "utf-8")
+    return corpus
+
+
+def test_a_config_with_no_rows_is_left_out_of_the_card_so_the_dataset_loads(tmp_path):
+    """Two translations and no other coverage: `comparable` has no rows. load_dataset cannot read an
+    empty split, so the card does not list it, and every listed config loads."""
+    import datasets
+
+    corpus = _bundled_with_roles(tmp_path, keep_comparable=False)
+    out = tmp_path / "out"
+    assert main(["build", str(corpus), "-o", str(out), "--quiet"]) == 0
+    card = (out / "README.md").read_text("utf-8")
+    listed = re.findall(r"(?m)^- config_name: (\w+)$", card)
+    assert listed == ["pairs", "segments", "documents"]
+    assert "`comparable` has no rows here" in card and '"comparable", split=' not in card
+    for config in listed:
+        assert datasets.load_dataset(str(out), config, split="test").num_rows > 0
+    assert datasets.load_dataset(str(out), split="test").num_rows == len(_rows(out, "pairs", "id"))
+    with pytest.raises(ValueError, match="comparable"):
+        datasets.load_dataset(str(out), "comparable", split="test")
+
+
+def test_a_corpus_without_a_parallel_pair_is_refused(tmp_path, capsys):
+    corpus = _bundled_with_roles(tmp_path, keep_comparable=True, parallel_role="comparable")
+    out = tmp_path / "out"
+    assert main(["build", str(corpus), "-o", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "manifest.toml: no story has two parallel versions" in err
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
