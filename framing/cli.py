@@ -25,25 +25,45 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Print the cross-outlet links and conflicts of a built dataset (reads only; the build did the work)."""
     import json
 
-    from corpus.dataset import read_config
+    from corpus.errors import CorpusError
+    from corpus.shards import data_pattern
 
-    rows = read_config(args.out_dir, "comparable").to_pylist()
-    if args.story:
-        rows = [r for r in rows if r["story_id"] == args.story]
-    if args.json:
-        for r in rows:
-            print(json.dumps(r, ensure_ascii=False))
-        return 0
-    out = ["\t".join(("doc", "sentence", "status", "ref", "score", "conflicts", "text", "ref_text"))]
-    for r in rows:
-        if r["status"] == "boilerplate" or (r["status"] == "unlinked" and not args.unlinked):
-            continue
-        conflicts = "; ".join(f"{c['kind']}: {c['note']}" for c in r["conflicts"])
-        score = "" if r["score"] is None else f"{r['score']:.3f}"
-        out.append("\t".join((r["doc_id"], r["ids"][0], r["status"], ",".join(r["ref_ids"] or []), score,
-                              conflicts, r["text"], r["ref_text"] or "")))
-    print("\n".join(out))
+    from .report import load_dataset_rows
+
+    data = load_dataset_rows(args.out_dir)  # the checks `diptych report` makes, the comparable table's columns included
+    where = data.root / "comparable"
+    if data.comparable is None:
+        raise CorpusError(where, f"no {data_pattern('comparable')} shards: the dataset was built before other "
+                          f"outlets' coverage was compared; rebuild it with `diptych build -o {data.root}`")
+    rows = data.comparable
+    if args.story is not None:
+        stories = sorted({str(r["story_id"]) for r in (*data.segments, *rows)})
+        if args.story not in stories:
+            shown = ", ".join(stories[:5]) + (f" and {len(stories) - 5} more" if len(stories) > 5 else "")
+            raise CorpusError(data.root, f"--story {args.story!r}: no such story in the dataset; it has "
+                              f"{shown or 'none'}")
+        rows = [r for r in rows if str(r["story_id"]) == args.story]
+    try:  # every line first: a row that cannot be printed must not leave half the listing printed
+        if args.json:
+            out = [json.dumps(r, ensure_ascii=False) for r in rows]
+        else:
+            out = ["\t".join(("doc", "sentence", "status", "ref", "score", "conflicts", "text", "ref_text"))]
+            out += [_compare_line(r) for r in rows
+                    if r["status"] != "boilerplate" and (r["status"] != "unlinked" or args.unlinked)]
+    except KeyError as e:  # the columns `diptych report` needs are there, but not these
+        raise CorpusError(where, f"not a diptych comparable table: no column or field {e.args[0]}") from None
+    except (TypeError, ValueError, AttributeError, IndexError) as e:
+        raise CorpusError(where, f"not a diptych comparable table: a value of the wrong type ({e})") from None
+    if out:
+        print("\n".join(out))
     return 0
+
+
+def _compare_line(r: dict) -> str:
+    conflicts = "; ".join(f"{c['kind']}: {c['note']}" for c in r["conflicts"])
+    score = "" if r["score"] is None else f"{r['score']:.3f}"
+    return "\t".join((r["doc_id"], r["ids"][0], r["status"], ",".join(r["ref_ids"] or []), score, conflicts,
+                      r["text"], r["ref_text"] or ""))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from corpus.errors import CorpusError
 from pipeline.options import number
 
-from .significance import AR_TRIALS, BOOTSTRAP_SAMPLES, DEFAULT_SEED
+from .significance import AR_TRIALS, AR_TRIALS_MAX, BOOTSTRAP_MAX, BOOTSTRAP_SAMPLES, DEFAULT_SEED
 
 
 class _AddSystem(argparse.Action):
@@ -95,6 +95,14 @@ def _translate(spec: str, test_set, *, no_cache: bool, quiet: bool) -> list[str]
 
 
 def cmd_eval_mt(args: argparse.Namespace) -> int:
+    try:
+        return _eval_mt(args)
+    except MemoryError:  # numpy's ArrayMemoryError included; -o DIR is removed on the way out, as on any error
+        raise CorpusError(args.dataset, f"out of memory while scoring (--bootstrap {args.bootstrap}, --ar-trials "
+                          f"{args.ar_trials}); try fewer resamples or trials") from None
+
+
+def _eval_mt(args: argparse.Namespace) -> int:
     from corpus.atomic import claim_output, output_dir, write_text
 
     from .comet import CometScorer, comet_status
@@ -172,10 +180,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="local COMET checkpoint; used when unbabel-comet is installed, otherwise reported as skipped")
     e.add_argument("--seed", type=number(int, 1), default=DEFAULT_SEED,
                    help=f"random seed of the paired tests, a positive integer (default {DEFAULT_SEED})")
-    e.add_argument("--bootstrap", type=number(int, 0), default=BOOTSTRAP_SAMPLES, metavar="N",
-                   help=f"bootstrap resamples (default {BOOTSTRAP_SAMPLES}; 0 skips)")
-    e.add_argument("--ar-trials", type=number(int, 0), default=AR_TRIALS, metavar="N",
-                   help=f"approximate randomization trials (default {AR_TRIALS}; 0 skips)")
+    e.add_argument("--bootstrap", type=number(int, 0, BOOTSTRAP_MAX), default=BOOTSTRAP_SAMPLES, metavar="N",
+                   help=f"bootstrap resamples, at most {BOOTSTRAP_MAX:,} (default {BOOTSTRAP_SAMPLES:,}; 0 skips)")
+    e.add_argument("--ar-trials", type=number(int, 0, AR_TRIALS_MAX), default=AR_TRIALS, metavar="N",
+                   help=f"approximate randomization trials, at most {AR_TRIALS_MAX:,} (default {AR_TRIALS:,}; "
+                   "0 skips)")
     e.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text",
                    help="output: a terminal table (default), Markdown or LaTeX (booktabs) tables, or JSON")
     e.add_argument("--json", action="store_true", help="same as --format json")

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from .comet import CometScores, CometStatus
 from .data import Segment, TestSet
 from .metrics import METRICS, MetricConfig, corpus_scores, sentence_scores, signatures
-from .significance import AR_TRIALS, BOOTSTRAP_SAMPLES, DEFAULT_SEED, Estimate, TestResult, check_seed, paired_test
+from .significance import (AR_TRIALS, AR_TRIALS_MAX, BOOTSTRAP_MAX, BOOTSTRAP_SAMPLES, DEFAULT_SEED, Estimate,
+                           TestResult, check_seed, paired_test)
 
 DIVERGENCE_NOTE = ("MT on diverging segments is where references are least trustworthy: on rows with framing "
                    "differences the two versions do not say the same thing, so a faithful translation of the "
@@ -116,8 +117,10 @@ def evaluate(test_set: TestSet, systems: Sequence[System], config: MetricConfig 
         if len(s.hypotheses) != len(test_set):
             raise ValueError(f"system {s.name!r} has {len(s.hypotheses)} hypotheses for {len(test_set)} segments")
     check_seed(seed)
-    if bootstrap_samples < 0 or ar_trials < 0:
-        raise ValueError("--bootstrap and --ar-trials must be 0 (skip) or positive")
+    if not 0 <= bootstrap_samples <= BOOTSTRAP_MAX:
+        raise ValueError(f"--bootstrap must be 0 (skip) or at most {BOOTSTRAP_MAX} (got {bootstrap_samples})")
+    if not 0 <= ar_trials <= AR_TRIALS_MAX:
+        raise ValueError(f"--ar-trials must be 0 (skip) or at most {AR_TRIALS_MAX} (got {ar_trials})")
     status = comet_status or CometStatus(False, "COMET skipped: not requested")
     if status.used and comet is None:
         raise ValueError("COMET is marked usable but no scorer was given")

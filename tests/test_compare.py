@@ -214,3 +214,42 @@ def test_compare_and_build_bad_input_are_one_line_errors(tmp_path, capsys):
     assert main(["build", "-o", str(out), "--quiet", "--link-threshold", "nan"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--link-threshold" in err and not out.exists()
+
+
+@pytest.fixture
+def wrong_comparable(built, tmp_path):
+    """A copy of the dataset whose `comparable` config holds the `pairs` table (another config's schema)."""
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(built, bad)
+    for shard in (bad / "comparable").glob("*.parquet"):
+        shard.unlink()
+    shutil.copy(next((built / "pairs").glob("test-*.parquet")), bad / "comparable" / "test-00000-of-00001.parquet")
+    return bad
+
+
+@pytest.mark.parametrize("flags", [[], ["--unlinked"], ["--json"], ["--story", "crocus-2024"]])
+def test_compare_on_a_wrong_schema_comparable_config_is_a_one_line_error(wrong_comparable, flags, capsys):
+    assert main(["compare", str(wrong_comparable), *flags]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"diptych: error: {wrong_comparable / 'comparable'}: not a diptych comparable table: "
+                          "no column ")
+    assert "status" in err
+    # the same words as `diptych report` on the same folder
+    assert main(["report", str(wrong_comparable), "-o", str(wrong_comparable.parent / "r.html")]) == 2
+    assert capsys.readouterr().err == err
+
+
+@pytest.mark.parametrize("story", ["nope", ""])
+@pytest.mark.parametrize("flags", [[], ["--json"]])
+def test_compare_with_an_unknown_story_is_a_one_line_error(built, story, flags, capsys):
+    assert main(["compare", str(built), "--story", story, *flags]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"diptych: error: {built}: --story {story!r}: no such story in the dataset; "
+                          "it has crocus-2024")
+    # a story of the dataset still lists its rows
+    assert main(["compare", str(built), "--story", "crocus-2024", *flags]) == 0
+    assert capsys.readouterr().out.count("\n") > 2

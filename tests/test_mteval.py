@@ -516,3 +516,30 @@ def test_model_translations_are_saved_and_are_what_was_scored(nllb_dir, dataset,
     assert code == 0 and f"translated 0 of {N}" in err
     assert json.loads(out)["systems"][0]["scores"] == system["scores"]
 
+
+
+@pytest.mark.parametrize("option, value, most", [("--bootstrap", "10001", "10000"), ("--ar-trials", "100001", "100000")])
+def test_resamples_and_trials_have_an_upper_bound(option, value, most, dataset, hyps, tmp_path, capsys):
+    a, b = hyps
+    out_dir = tmp_path / "out"
+    err = _one_line_error(capsys, ["eval-mt", dataset, "--src", "fa", "--tgt", "ar", "--hyp", a, "--hyp", b,
+                                   option, value, "-o", out_dir, "--quiet"])
+    assert f"argument {option}: {value}: must be between 0 and {most}" in err
+    assert not out_dir.exists()
+    code, out, _ = run(capsys, "eval-mt", "--help")
+    assert code == 0 and f"at most {int(most):,}" in " ".join(out.split())
+
+
+def test_running_out_of_memory_is_a_one_line_error(dataset, hyps, tmp_path, capsys, monkeypatch):
+    import mteval.evaluate
+
+    def no_memory(*args, **kwargs):  # what numpy raises (its ArrayMemoryError is a MemoryError)
+        raise MemoryError("Unable to allocate 78.2 GiB for an array with shape (100000000, 21, 10)")
+
+    monkeypatch.setattr(mteval.evaluate, "paired_test", no_memory)
+    a, b = hyps
+    out_dir = tmp_path / "out"
+    err = _one_line_error(capsys, ["eval-mt", dataset, "--src", "fa", "--tgt", "ar", "--hyp", a, "--hyp", b,
+                                   "-o", out_dir, "--quiet"])
+    assert err.startswith(f"diptych: error: {dataset}: out of memory while scoring (--bootstrap 1000, --ar-trials 10000)")
+    assert not out_dir.exists() and not list(tmp_path.glob("*.partial"))
