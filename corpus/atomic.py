@@ -105,6 +105,8 @@ def _check_clash(path: Path, folder: bool, inputs) -> None:
             raise CorpusError(path, f"is also an input of this command ({given}); give another output path")
         if folder and out in src.parents:
             raise CorpusError(path, f"holds an input of this command ({given}); give another output path")
+        if not folder and src in out.parents and out.exists():  # a file of an input folder (a dataset's card)
+            raise CorpusError(path, f"is a file of this command's input {given}; give another output path")
     if folder and out.is_dir():
         if os.path.ismount(out):
             raise CorpusError(path, "is a mount point; give a folder inside it for the output")

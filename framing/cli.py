@@ -13,7 +13,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from .report import write_report
 
-    claim_output(args.output)
+    claim_output(args.output, inputs=[args.out_dir])
     stories = write_report(args.out_dir, args.output, title=args.title, show_boilerplate=args.show_boilerplate)
     rows = sum(len(s.rows) for s in stories)
     print(f"wrote {args.output}: {len(stories)} stor{'y' if len(stories) == 1 else 'ies'}, {rows} rows",

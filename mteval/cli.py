@@ -116,7 +116,9 @@ def _eval_mt(args: argparse.Namespace) -> int:
     config = MetricConfig(tokenize=args.tokenize or ("spm" if args.spm_model else "13a"), spm_model=args.spm_model)
     check_seed(args.seed)  # cheap checks first: nothing should fail after a model has translated
     if args.output:
-        claim_output(args.output, folder=True, overwrite=args.overwrite)
+        hyps = [_split_name(v, "hyp")[1] for kind, v in getattr(args, "systems", None) or [] if kind == "hyp"]
+        claim_output(args.output, folder=True, overwrite=args.overwrite,
+                     inputs=[args.dataset, args.comet, args.spm_model, *hyps])
     test_set = load_pairs(args.dataset, args.src, args.tgt)
     status = comet_status(args.comet)
     writing = output_dir(args.output, overwrite=args.overwrite) if args.output else nullcontext(None)
@@ -145,7 +147,7 @@ def cmd_export_sources(args: argparse.Namespace) -> int:
     from .data import load_side
 
     if args.output:
-        claim_output(args.output)
+        claim_output(args.output, inputs=[args.dataset])
     text = format_lines(load_side(args.dataset, args.lang))
     if args.output:
         write_text(args.output, text)

@@ -128,6 +128,19 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, caps
     assert tree_digest(corpus) == before
 
 
+@pytest.mark.parametrize("command", ["report", "export-sources", "eval-mt", "eval-mt-hyp"])
+def test_an_output_onto_the_dataset_it_reads_is_refused(built, capsys, command):
+    before = tree_digest(built)
+    hyp = built.parent / "hyp.ar"
+    dest = {"report": built / "README.md", "export-sources": next((built / "pairs").glob("*.parquet")),
+            "eval-mt": built, "eval-mt-hyp": hyp}[command]
+    args = _commands(built, dest)[command.replace("-hyp", "")]
+    hyp_before = hyp.read_bytes()
+    assert main(args + (["--overwrite"] if command.startswith("eval-mt") else [])) == 2
+    one_line_error(capsys, str(dest), "input")
+    assert tree_digest(built) == before and hyp.read_bytes() == hyp_before
+
+
 def test_a_mount_point_or_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
     from corpus.atomic import claim_output
     from corpus.errors import CorpusError
