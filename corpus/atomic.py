@@ -20,6 +20,33 @@ from pathlib import Path
 from .errors import CorpusError
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the process was, so cleanup runs as for KeyboardInterrupt."""
+
+
+_STOP: list[int] = []  # signals that asked this process to stop (see request_stop)
+
+
+def request_stop(signum: int) -> None:
+    """Record that the process was asked to stop. A signal handler raises :class:`Terminated` too, but
+    Python swallows an exception raised inside a ``__del__`` or a callback; no output is committed
+    after this, whatever happened to that exception."""
+    _STOP.append(signum)
+
+
+def clear_stop() -> None:
+    _STOP.clear()
+
+
+def stop_requested() -> bool:
+    return bool(_STOP)
+
+
+def _commit_allowed() -> None:
+    if _STOP:
+        raise Terminated()
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -129,6 +156,7 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it owner-only; the result is an ordinary file
+        _commit_allowed()
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -152,6 +180,7 @@ def output_dir(path: str | os.PathLike[str], *, overwrite: bool = False) -> Iter
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it owner-only; the result is an ordinary folder
+        _commit_allowed()
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f"{_owner_prefix(path)}", suffix=".old", dir=path.parent))
             os.replace(path, old / path.name)

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from corpus import __version__
+from corpus.atomic import stop_requested
 from corpus.errors import CorpusError, printable
 from corpus.languages import require_code
+
 from .options import OneLineParser, Terminated, install_signal_policy, number
 
 
@@ -404,7 +406,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else 2
     install_signal_policy()
     try:
-        return args.func(args)
+        status = args.func(args)
+        if stop_requested():  # SIGTERM whose exception was swallowed: the command stopped at its commit
+            raise Terminated()
+        return status
     except CorpusError as e:
         print(f"diptych: error: {e}", file=sys.stderr)
         return 2

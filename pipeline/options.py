@@ -12,6 +12,8 @@ import math
 import sys
 from collections.abc import Callable
 
+from corpus.atomic import Terminated
+
 
 class OneLineParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line on stderr and exit status 2, no usage block."""
@@ -52,17 +54,18 @@ def install_signal_policy() -> None:
     (``corpus.atomic``) is removed on the way out and an earlier output stays untouched."""
     import signal
 
+    from corpus.atomic import clear_stop, request_stop
+
+    clear_stop()
+
     def stop(signum, frame):  # noqa: ARG001
+        request_stop(signum)  # if the exception below is swallowed (raised in a __del__), nothing is committed
         raise Terminated()
 
     try:
         signal.signal(signal.SIGTERM, stop)
     except ValueError:  # not the main thread (an embedding application): leave its policy alone
         pass
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised where the process was, so cleanup runs as for KeyboardInterrupt."""
 
 
 def fail(message: str) -> int:
