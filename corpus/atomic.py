@@ -75,6 +75,10 @@ def claim_output(path: str | os.PathLike[str], *, folder: bool = False, overwrit
     path = Path(path)
     if str(path) in ("", "."):
         raise CorpusError(path, "is not a file name")
+    try:  # a name the file system gave as bytes that are not UTF-8 cannot be written into the card or logs
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CorpusError(path, "is not a UTF-8 file name; give another output path") from None
     _check_clash(path, folder, inputs)
     try:
         st = path.lstat()

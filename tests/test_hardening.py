@@ -141,6 +141,17 @@ def test_an_output_onto_the_dataset_it_reads_is_refused(built, capsys, command):
     assert tree_digest(built) == before and hyp.read_bytes() == hyp_before
 
 
+@pytest.mark.parametrize("command", ["build", "align"])
+def test_an_output_name_that_is_not_utf8_is_refused_up_front(tmp_path, capsys, command):
+    dest = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xffname"))
+    args = {"build": ["build", "-o", str(dest), "--quiet"], "align": [*ALIGN, "-o", str(dest)]}[command]
+    t0 = time.perf_counter()
+    assert main(args) == 2
+    one_line_error(capsys, "is not a UTF-8 file name")
+    assert time.perf_counter() - t0 < 5  # before the work, not after it
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_mount_point_or_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
     from corpus.atomic import claim_output
     from corpus.errors import CorpusError
