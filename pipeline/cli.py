@@ -55,6 +55,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     if args.ray_address and args.engine != "ray":
         raise ValueError("--ray-address is for --engine ray")
+    if args.ray_address:
+        from .ray_engine import check_address
+
+        check_address(args.ray_address)
     claim_output(args.output, folder=True, overwrite=args.overwrite,
                  inputs=[args.corpus if args.corpus is not None else bundled_corpus_dir()])
     corpus = load_corpus(args.corpus, skip_errors=args.on_error == "skip")

@@ -224,9 +224,16 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
     if own:
         # without an address, a new instance of this process's own ("local"): ray.init() alone would
         # join whatever instance `ray start` left running on this machine, whose CPUs are not --workers
-        ray.init(address=address or "local", num_cpus=None if address else workers, log_to_driver=False,
-                 logging_level=logging.ERROR, configure_logging=True,
-                 _system_config=None if address else _own_instance_config())
+        try:
+            ray.init(address=address or "local", num_cpus=None if address else workers, log_to_driver=False,
+                     logging_level=logging.ERROR, configure_logging=True,
+                     _system_config=None if address else _own_instance_config())
+        except ConnectionError as e:  # Ray's message names its own --address flag
+            if not address:
+                raise
+            raise ValueError(f"--ray-address {address}: no Ray cluster found"
+                             + (" on this machine (start one with `ray start --head`)" if address == "auto"
+                                else f" ({' '.join(str(e).split())[:200]})")) from None
     try:
         resources = ray.cluster_resources()
         cpus = _cpus(resources, workers)
@@ -247,6 +254,23 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
             STARTED[:] = [a.name for a in actors if a.stop()]
         if own:
             ray.shutdown()
+
+
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """Fail at once, in one line, when nothing listens at a ``host:port`` address: Ray itself keeps
+    retrying to reach it for minutes. (``auto`` and other forms are left to Ray.)"""
+    import re
+    import socket
+
+    m = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d{1,5})", address.strip())
+    if not m:
+        return
+    host, port = m.group(1), int(m.group(2))
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as e:
+        why = e.strerror or (type(e).__name__ if not str(e) else str(e))
+        raise ValueError(f"--ray-address {address}: no Ray cluster answers at {host}:{port} ({why.lower()})") from None
 
 
 def _own_instance_config() -> dict:

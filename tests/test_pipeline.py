@@ -203,6 +203,31 @@ def test_engine_options_are_checked(tmp_path, capsys):
     assert "--engine" in capsys.readouterr().err and not out.exists()
 
 
+def test_a_ray_address_where_no_cluster_runs_is_one_line_at_once(tmp_path, capsys, monkeypatch):
+    """Ray retries an unreachable address for minutes (the build hung past 120 s), and without a
+    cluster its message names Ray's own --address flag."""
+    import time
+
+    import ray
+
+    out = tmp_path / "out"
+    t0 = time.perf_counter()
+    assert main(["build", "-o", str(out), "--quiet", "--engine", "ray", "--ray-address", "127.0.0.1:1"]) == 2
+    assert time.perf_counter() - t0 < 10
+    err = capsys.readouterr().err
+    assert err == "diptych: error: --ray-address 127.0.0.1:1: no Ray cluster answers at 127.0.0.1:1 (connection refused)\n"
+
+    def no_cluster(*args, **kwargs):
+        raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to by "
+                              "setting `--address` flag or `RAY_ADDRESS` environment variable.")
+
+    monkeypatch.setattr(ray, "init", no_cluster)
+    assert main(["build", "-o", str(out), "--quiet", "--engine", "ray", "--ray-address", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--ray-address auto: no Ray cluster found on this machine" in err
+    assert "`--address`" not in err and not out.exists()
+
+
 def test_one_bad_document_fails_the_build_or_is_skipped_and_listed(tmp_path, capsys):
     import json
 
