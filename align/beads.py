@@ -44,6 +44,9 @@ def parse_bead(line: str) -> Bead:
     if not m:
         raise ValueError("not a bead line such as [0, 1]:[2] or [0]:[1]:0.9")
     ids = [tuple(int(x) for x in g.replace(",", " ").split()) for g in m.group(1, 2)]
+    if not ids[0] and not ids[1]:
+        raise ValueError("a bead needs a sentence on at least one side ([]:[] aligns nothing)")
+    # (ids need not be consecutive or in order: Text+Berg's and MAC's gold have crossing beads)
     return Bead(ids[0], ids[1], float(m.group(3)) if m.group(3) else None)
 
 

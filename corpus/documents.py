@@ -99,8 +99,8 @@ def read_text(path: str | os.PathLike[str]) -> str:
     if nul >= 0:
         raise CorpusError(p, f"looks binary (NUL byte at offset {nul}), not a text file")
     text = decode_utf8(p, data)
-    if not text.strip():
-        raise CorpusError(p, "file contains only whitespace")
+    if not text.replace("\ufeff", "").strip():  # a byte-order mark is not text either
+        raise CorpusError(p, "file contains only whitespace" + (" and a byte-order mark" if "\ufeff" in text else ""))
     return text
 
 

@@ -89,7 +89,10 @@ def _align_config(args: argparse.Namespace):
 
     sim = SimilarityConfig(skip=args.skip, gap_extend=args.gap_extend, neighbours=args.neighbours,
                            number_weight=args.number_weight, support=args.support)
-    return AlignConfig(max_size=args.max_size, max_side=min(args.max_size - 1, args.max_side),
+    side = args.max_size - 1 if args.max_side is None else args.max_side
+    if side > args.max_size - 1:  # a bead with max-side sentences on one side needs one on the other
+        raise ValueError(f"--max-side {side}: must be at most --max-size - 1 ({args.max_size - 1})")
+    return AlignConfig(max_size=args.max_size, max_side=side,
                        top_k=args.top_k, window=args.window, row_window=args.row_window, concat=args.concat,
                        rescore_margin=None if args.no_rescore else args.rescore_margin,
                        similarity=sim)
@@ -117,13 +120,14 @@ def _load_embeddings(path: Path | None, n: int, what: str):
     from corpus.documents import read_bytes
 
     data = read_bytes(path, limit=4 * 1024 * 1024 * 1024)  # arrays: rows x dimensions x 4 bytes
+    if data[:4] == b"PK\x03\x04":
+        raise CorpusError(path, "is an .npz archive, expected one .npy array (numpy.save)")
+    if not data.startswith(b"\x93NUMPY"):
+        raise CorpusError(path, "not a .npy file (no NumPy header); save the array with numpy.save")
     try:
         x = np.load(io.BytesIO(data), allow_pickle=False)
     except (OSError, ValueError, EOFError) as e:
         raise CorpusError(path, f"not a .npy array ({e})") from None
-    if not isinstance(x, np.ndarray):  # an .npz archive of several arrays
-        x.close()
-        raise CorpusError(path, "is an .npz archive, expected one .npy array (numpy.save)")
     if x.ndim != 2 or len(x) != n:
         raise CorpusError(path, f"has shape {tuple(x.shape)}, expected one row per {what} sentence ({n} rows)")
     if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
@@ -273,7 +277,8 @@ def _add_aligner_options(p: argparse.ArgumentParser) -> None:
 
     ac, sc = AlignConfig(), SimilarityConfig()
     p.add_argument("--max-size", type=number(int, 2), default=ac.max_size, help=f"sentences per bead, both sides (default {ac.max_size})")
-    p.add_argument("--max-side", type=number(int, 1), default=ac.max_side, help=f"sentences on one side of a bead (default {ac.max_side})")
+    p.add_argument("--max-side", type=number(int, 1), default=None,
+                   help=f"sentences on one side of a bead, at most --max-size - 1 (default: that, {ac.max_side})")
     p.add_argument("--concat", choices=("pairs", "exact", "mean"), default=ac.concat,
                    help="which runs of sentences to embed: pairs (runs of 2; longer runs from overlapping "
                    "pairs; default), exact (every run up to --max-side: slower, a little more accurate), "

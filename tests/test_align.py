@@ -285,8 +285,13 @@ def test_align_refuses_an_npz_and_embeddings_of_two_widths(tmp_path, capsys):
     np.save(good, x)
     np.savez(npz, x=x)
     np.save(narrow, x[:, :5])
+    text, empty = tmp_path / "text.npy", tmp_path / "empty.npy"
+    text.write_text("0.1 0.2 0.3\n", "utf-8")
+    empty.write_bytes(b"")
     for src, tgt, message in ((npz, good, f"{npz}: is an .npz archive"),
-                              (good, narrow, f"{narrow}: has 5 dimensions, but {good} has 8")):
+                              (good, narrow, f"{narrow}: has 5 dimensions, but {good} has 8"),
+                              (text, good, f"{text}: not a .npy file (no NumPy header)"),
+                              (good, empty, f"{empty}: not a .npy file (no NumPy header)")):
         assert main([*base, "--src-embeddings", str(src), "--tgt-embeddings", str(tgt)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err and "Traceback" not in err

@@ -27,6 +27,8 @@ def test_crlf_and_bom_are_kept(tmp_path):
     [
         (b"", "file is empty"),
         (b"  \n\t\n", "only whitespace"),
+        (b"\xef\xbb\xbf", "only whitespace and a byte-order mark"),
+        (b"\xef\xbb\xbf \r\n\xef\xbb\xbf\n", "only whitespace and a byte-order mark"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
         ("سلام".encode("cp1256"), "not UTF-8"),
         (b"caf\xe9 au lait", "not UTF-8 (byte 0xe9 at offset 3)"),

@@ -189,6 +189,8 @@ def test_an_earlier_dataset_survives_a_refused_build_byte_identical(built, capsy
     ([*ALIGN, "--max-size", "0"], "--max-size"),
     ([*ALIGN, "--max-size", "-3"], "--max-size"),
     ([*ALIGN, "--max-side", "0"], "--max-side"),
+    ([*ALIGN, "--max-side", "10"], "--max-side 10: must be at most --max-size - 1 (5)"),
+    ([*ALIGN, "--max-size", "3", "--max-side", "3"], "--max-side 3: must be at most --max-size - 1 (2)"),
     ([*ALIGN, "--top-k", "0"], "--top-k"),
     ([*ALIGN, "--window", "-1"], "--window"),
     ([*ALIGN, "--skip", "inf"], "--skip"),
@@ -259,6 +261,7 @@ def test_eval_align_inputs(tmp_path, capsys):
         ("far", b"[0]:[0]\n[1]:[1, 2]\n[9999]:[3]\n", "source sentence 9999 is beyond the gold alignment"),
         ("latin1", b"[0]:[0]\xe9\n", "not UTF-8"),
         ("twice", b"[0]:[0]\n[0]:[1, 2]\n", "in more than one bead"),
+        ("nothing", b"[0]:[0]\n[]:[]\n[1]:[1, 2]\n", "line 2: a bead needs a sentence on at least one side"),
     ):
         bad = tmp_path / f"{name}.beads"
         bad.write_bytes(content)
