@@ -20,7 +20,14 @@ class StoryStore:
     def __init__(self, out_dir: Path, resume: bool = False):
         out_dir = Path(out_dir)
         self.folder = out_dir.parent / f".{out_dir.name}.stories"
-        if not resume and self.folder.exists():
+        if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+            if resume:  # something else under this build's private name: nothing to resume from
+                from corpus.errors import CorpusError
+
+                raise CorpusError(self.folder, "is not the folder of an interrupted build's stories; "
+                                  "build again without --resume")
+            self.folder.unlink()
+        elif not resume and self.folder.exists():
             shutil.rmtree(self.folder)  # a fresh build starts from zero, as it always has
 
     def _path(self, key: str) -> Path:
@@ -46,6 +53,8 @@ class StoryStore:
         tmp = self.folder / f".{key}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
             pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._path(key).is_dir():  # not a result (has() said so): make way for one
+            shutil.rmtree(self._path(key))
         os.replace(tmp, self._path(key))
 
     def close(self) -> None:

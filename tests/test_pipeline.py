@@ -301,3 +301,17 @@ def test_a_corpus_without_a_parallel_pair_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "manifest.toml: no story has two parallel versions" in err
     assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_debris_under_the_stories_folder_name_is_cleared_or_refused(tmp_path, capsys):
+    """`.OUT.stories` is the build's private folder: a file there is cleared by a fresh build and
+    refused by --resume (was a bare 'File exists' / 'Not a directory')."""
+    out = tmp_path / "out"
+    store = tmp_path / ".out.stories"
+    store.write_text("not a folder")
+    assert main(["build", "-o", str(out), "--quiet", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{store}: is not the folder of an interrupted build's stories" in err
+    assert store.read_text() == "not a folder" and not out.exists()
+    assert main(["build", "-o", str(out), "--quiet"]) == 0
+    assert out.is_dir() and not store.exists()
