@@ -157,7 +157,7 @@ def dataset_card(corpus, sentences: dict[str, int], summaries: Sequence[tuple[st
         "",
         "| config | rows | one row per |",
         "| --- | --- | --- |",
-        f"| `pairs` (default) | {report.counts.get('pairs', 0)} | aligned bead (1-1, 1-2, 2-1, 2-2 ...), both sides "
+        f"| `pairs`{' (default)' if 'pairs' in listed else ''} | {report.counts.get('pairs', 0)} | aligned bead (1-1, 1-2, 2-1, 2-2 ...), both sides "
         "in a `translation` column keyed by language code, as OPUS and WMT datasets on the Hub |",
         f"| `segments` | {report.counts.get('segments', 0)} | every sentence of both documents in exactly one row: "
         "aligned beads, one-sided sentences (`<code>_only`) and page furniture (`boilerplate`) |",

@@ -146,6 +146,7 @@ def load_dataset_rows(out_dir: str | os.PathLike[str]) -> DatasetRows:
         raise CorpusError(seg_path, f"not a diptych segments table: no column {', '.join(sorted(missing))}")
     if not {"id", "lang"} <= set(doc_cols):
         raise CorpusError(root / "documents", "not a diptych documents table: no id or lang column")
+    _check_segment_values(segments, langs, seg_path)
     comparable = None
     if config_files(root, "comparable"):  # absent from folders built before it existed: no coverage view
         cmp_cols, comparable = _read_config(root, "comparable")
@@ -154,6 +155,26 @@ def load_dataset_rows(out_dir: str | os.PathLike[str]) -> DatasetRows:
             raise CorpusError(root / "comparable",
                               f"not a diptych comparable table: no column {', '.join(sorted(missing))}")
     return DatasetRows(root, langs, segments, documents, comparable)
+
+
+def _check_segment_values(rows: list[dict], langs: tuple[str, str], where: Path) -> None:
+    """The values the report relies on: a known status, ``doc:unit`` ids, and differences whose offsets
+    fall inside their side's text (the highlight is cut there)."""
+    statuses = {"aligned", "boilerplate", *(f"{x}_only" for x in langs)}
+    for n, r in enumerate(rows):
+        if r.get("status") not in statuses:
+            raise CorpusError(where, f"row {n}: status {r.get('status')!r} is not one of {', '.join(sorted(statuses))}")
+        for lang in langs:
+            for sid in r.get(f"{lang}_ids") or []:
+                if not isinstance(sid, str) or ":" not in sid:
+                    raise CorpusError(where, f"row {n}: sentence id {sid!r} is not <document id>:<unit id>")
+        for d in r.get("differences") or []:
+            text = r.get(d.get("lang")) if d.get("lang") in langs else None
+            start, end = d.get("start"), d.get("end")
+            if text is None or not isinstance(start, int) or not isinstance(end, int) \
+                    or not 0 <= start <= end <= len(text):
+                raise CorpusError(where, f"row {n}: a difference at [{start}, {end}) in {d.get('lang')!r} is "
+                                  "outside that side's text")
 
 
 def _doc_id(sentence_id: str) -> str:

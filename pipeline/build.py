@@ -303,10 +303,9 @@ def build(corpus: Corpus, out_dir: Path, settings: BuildSettings = BuildSettings
     from corpus.errors import CorpusError
     from .store import StoryStore
 
-    if not corpus.parallel_pairs():  # the dataset is the aligned pairs: without one it would be empty
-        why = (f"no story has two parallel versions left after skipping {len(corpus.skipped)} document(s)"
-               if corpus.skipped else "no story has two parallel versions (role = \"parallel\")")
-        raise CorpusError(corpus.root / "manifest.toml", f"{why}: nothing to align")
+    if not corpus.documents:  # --on-error skip left nothing: the dataset would be empty (and unloadable)
+        raise CorpusError(corpus.root / "manifest.toml", f"all {len(corpus.skipped)} documents were skipped "
+                          f"(first: {corpus.skipped[0][0].id}: {corpus.skipped[0][1]}); nothing to build")
     store = StoryStore(Path(out_dir), resume=resume)
     try:
         with output_dir(out_dir, overwrite=overwrite) as tmp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -245,3 +246,9 @@ def test_a_corpus_without_parallel_pairs_builds_documents_only(tmp_path, bundled
     out = tmp_path / "out"
     assert main(["build", str(tmp_path), "-o", str(out), "--quiet"]) == 0
     assert _load(out, "documents").num_rows == 5 and pq.read_table(out / "pairs/test-00000-of-00001.parquet").num_rows == 0
+    # the empty configs are not listed (load_dataset cannot read an empty split): documents is the default
+    import datasets
+
+    card = (out / "README.md").read_text("utf-8")
+    assert re.findall(r"(?m)^- config_name: (\w+)$", card) == ["documents", "comparable"]
+    assert datasets.load_dataset(str(out), split="test").num_rows == 5

@@ -249,6 +249,30 @@ def test_an_input_over_the_documented_size_is_refused_up_front(tmp_path, capsys)
 # -- evaluation inputs --------------------------------------------------------
 
 
+@pytest.mark.parametrize("damage, message", [
+    (lambda r: r.update(status="sideways"), "status 'sideways' is not one of aligned, ar_only, boilerplate, fa_only"),
+    (lambda r: r.update(status=None), "status None is not one of"),
+    (lambda r: r.update(ar_ids=["no-colon"]), "sentence id 'no-colon' is not <document id>:<unit id>"),
+    (lambda r: r["differences"][0].update(end=10_000), "a difference at [0, 10000) in 'ar' is outside that side's text"),
+])
+def test_report_and_compare_check_the_segments_values(built, tmp_path, capsys, damage, message):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    bad = tmp_path / "bad"
+    shutil.copytree(built, bad)
+    shard = next((bad / "segments").glob("*.parquet"))
+    table = pq.read_table(shard)
+    rows = table.to_pylist()
+    damage(next(r for r in rows if r["differences"] and r["differences"][0]["lang"] == "ar"))
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), shard)
+    out = tmp_path / "r.html"
+    for args in (["report", str(bad), "-o", str(out)], ["compare", str(bad)]):
+        assert main(args) == 2
+        one_line_error(capsys, str(bad / "segments"), message)
+    assert not out.exists()
+
+
 def test_eval_align_inputs(tmp_path, capsys):
     gold = tmp_path / "gold.beads"
     gold.write_text("[0]:[0]\n[1]:[1, 2]\n[]:[3]\n")

@@ -294,13 +294,16 @@ def test_a_config_with_no_rows_is_left_out_of_the_card_so_the_dataset_loads(tmp_
         datasets.load_dataset(str(out), "comparable", split="test")
 
 
-def test_a_corpus_without_a_parallel_pair_is_refused(tmp_path, capsys):
-    corpus = _bundled_with_roles(tmp_path, keep_comparable=True, parallel_role="comparable")
+
+def test_a_build_that_skips_every_document_is_refused(tmp_path, capsys):
+    corpus = _bundled_with_roles(tmp_path, keep_comparable=True)
+    for f in corpus.glob("*.txt"):
+        f.write_bytes(b"\xff\xfe not text")
     out = tmp_path / "out"
-    assert main(["build", str(corpus), "-o", str(out), "--quiet"]) == 2
+    assert main(["build", str(corpus), "-o", str(out), "--quiet", "--on-error", "skip"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "manifest.toml: no story has two parallel versions" in err
-    assert not out.exists() and not list(tmp_path.glob(".out*"))
+    assert err.count("\n") == 1 and "manifest.toml: all 5 documents were skipped (first: " in err
+    assert "nothing to build" in err and not out.exists()
 
 
 def test_debris_under_the_stories_folder_name_is_cleared_or_refused(tmp_path, capsys):

@@ -147,7 +147,7 @@ def latin_rows() -> tuple[list[dict], list[dict]]:
         row("ecb", 3, "", "Les marchés ont salué la décision.", "fr_only"),
         row("ecb", 4, "", "Lire aussi", "boilerplate"),
         row("vote", 0, "Die Wahlbeteiligung lag bei 61 Prozent.", "La participation a atteint 61 %.",
-            diffs=[{"lang": "fr", "start": 20, "end": 500, "text": "", "kind": "mystery", "note": "end past the text"}]),
+            diffs=[{"lang": "fr", "start": 20, "end": 32, "text": "atteint 61 %", "kind": "mystery", "note": "a kind the report does not know"}]),
         row("vote", 1, "Mehr zum Thema", "", "boilerplate"),
     ]
     documents = [{"id": i, "story_id": story, "lang": lang, "outlet": outlet, "role": "parallel", "file": f"{i}.txt",
