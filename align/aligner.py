@@ -178,6 +178,8 @@ def align(
     """Align two lists of sentences. ``encoder`` is needed unless both embeddings are given."""
     if config.concat not in CONCAT_MODES:
         raise ValueError(f"concat must be one of {CONCAT_MODES}")
+    if translations is not None and encoder is None:
+        raise ValueError("translations need an encoder to embed them (precomputed embeddings have none)")
     if translations is not None and len(translations) != len(src_texts):
         raise ValueError(f"{len(translations)} translations for {len(src_texts)} source sentences")
     before = encoder.stats.embedded if encoder is not None and hasattr(encoder, "stats") else 0

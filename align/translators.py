@@ -24,7 +24,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
-from corpus.documents import read_text
 from corpus.errors import CorpusError
 
 from .cache import TranslationCache, load_model, model_fingerprint
@@ -224,7 +223,9 @@ class CachingTranslator:
 
 def read_translations(path: str | Path, n_source: int) -> list[str]:
     """A precomputed translation file, line-parallel to the source sentences."""
-    lines = read_text(path).splitlines()
+    from corpus.documents import read_lines
+
+    lines = read_lines(path)  # split on newlines only: a translation may hold U+2028 and the like
     if len(lines) != n_source:
         raise CorpusError(path, f"has {len(lines)} lines but the source has {n_source} sentences; "
                                 "translations must be line-parallel to the source")

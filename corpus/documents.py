@@ -104,6 +104,26 @@ def read_text(path: str | os.PathLike[str]) -> str:
     return text
 
 
+def read_lines(path: str | os.PathLike[str]) -> list[str]:
+    """A UTF-8 text file as lines: split on ``\\n`` only (CRLF allowed), one final newline optional.
+
+    Not ``str.splitlines``: a translation may contain U+2028 and the like,
+    which must not add lines. Empty lines are kept, since an empty
+    translation is still a line. A byte-order mark is dropped.
+    """
+    data = read_bytes(path)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise CorpusError(path, f"looks binary (NUL byte at offset {nul}), not a text file of lines")
+    text = decode_utf8(path, data, bom=True)
+    if not text:
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def read_document(
     path: str | os.PathLike[str],
     lang: str,

@@ -160,6 +160,9 @@ def cmd_align(args: argparse.Namespace) -> int:
         raise CorpusError(None, "--src-embeddings and --tgt-embeddings go together")
     if args.translations and args.translator:
         raise CorpusError(None, "give --translations or --translator, not both")
+    if args.src_embeddings is not None and (args.translations or args.translator):
+        raise CorpusError(None, f"{'--translations' if args.translations else '--translator'} needs the encoder to "
+                          "embed the translations; it cannot be combined with --src-embeddings")
     require_code(args.src_lang, "--src-lang")
     require_code(args.tgt_lang, "--tgt-lang")
     check = not args.no_lang_check

@@ -315,6 +315,25 @@ def test_embeddings_align_the_same_at_any_scale(tmp_path, capsys):
     assert any(float(line.rsplit(":", 1)[1]) != 0 for line in found[0].splitlines())
 
 
+def test_translations_are_split_on_newlines_only_and_need_the_encoder(tmp_path, capsys):
+    """A translation holding U+2028, NEL or a form feed is still one line (as eval-mt reads hypotheses);
+    with precomputed embeddings there is no encoder to embed translations, so the pair is refused
+    (it was silently ignored)."""
+    from align.translators import read_translations
+
+    tr = tmp_path / "tr.txt"
+    tr.write_text("eins\u2028zwei\nuno\x85dos\ffin\nlast\n", "utf-8")
+    assert read_translations(tr, 3) == ["eins\u2028zwei", "uno\x85dos\ffin", "last"]
+    base, out, x = _embedding_case(tmp_path)
+    emb = tmp_path / "x.npy"
+    np.save(emb, x)
+    six = tmp_path / "six.txt"
+    six.write_text("".join(f"La phrase {i}.\n" for i in range(6)), "utf-8")
+    assert main([*base, "--src-embeddings", str(emb), "--tgt-embeddings", str(emb), "--translations", str(six)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--translations needs the encoder" in err and not out.exists()
+
+
 def _spans(x):
     from align.similarity import SpanEmbeddings
 
