@@ -41,12 +41,18 @@ class StoryStore:
         renamed into place) is an error rather than a silent rerun."""
         from corpus.errors import CorpusError
 
+        from .build import StoryResult
+
         try:
             with open(self._path(key), "rb") as f:
-                return pickle.load(f)
+                result = pickle.load(f)
         except Exception as e:  # noqa: BLE001 - any unpickling failure means the same thing
             raise CorpusError(self._path(key), f"a stored story result cannot be read ({type(e).__name__}); "
                               "build again without --resume") from None
+        if not isinstance(result, StoryResult):
+            raise CorpusError(self._path(key), f"holds a {type(result).__name__}, not a story result; "
+                              "build again without --resume")
+        return result
 
     def put(self, key: str, result) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

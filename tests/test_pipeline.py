@@ -318,3 +318,15 @@ def test_debris_under_the_stories_folder_name_is_cleared_or_refused(tmp_path, ca
     assert store.read_text() == "not a folder" and not out.exists()
     assert main(["build", "-o", str(out), "--quiet"]) == 0
     assert out.is_dir() and not store.exists()
+
+
+def test_a_stored_result_that_is_not_one_is_refused_on_resume(tmp_path):
+    """A readable pickle of something else under a story's key (was an AttributeError traceback)."""
+    from corpus.errors import CorpusError
+    from pipeline.store import StoryStore
+
+    store = StoryStore(tmp_path / "out", resume=True)
+    for thing, kind in (({"segments": []}, "dict"), (None, "NoneType")):
+        store.put("k", thing)
+        with pytest.raises(CorpusError, match=f"k.pickle: holds a {kind}, not a story result; build again without --resume"):
+            store.get("k")
