@@ -106,8 +106,17 @@ class ShardWriter:
 def config_files(root: Path, config: str) -> list[Path]:
     """A config's parquet files in a dataset folder, in shard order (one ``test.parquet`` in folders
     written before the build was sharded)."""
+    import re
+
     folder = Path(root) / config
     files = sorted(folder.glob(f"{SPLIT}-*-of-*.parquet"))
+    if files:  # test-i-of-N: every i of one N, once (a missing or stray shard would drop or repeat rows)
+        names = [re.fullmatch(rf"{SPLIT}-(\d+)-of-(\d+)\.parquet", f.name) for f in files]
+        totals = {int(m.group(2)) for m in names if m}
+        found = sorted(int(m.group(1)) for m in names if m)
+        if None in names or len(totals) != 1 or found != list(range(next(iter(totals)))):
+            raise CorpusError(folder, f"shards {', '.join(f.name for f in files[:4])}{' ...' if len(files) > 4 else ''} "
+                              "are not one numbered set (test-00000-of-0000N to test-0000(N-1)-of-0000N)")
     legacy = folder / f"{SPLIT}.parquet"
     return files or ([legacy] if legacy.is_file() else [])
 
@@ -128,11 +137,20 @@ def read_shards(root: Path, config: str):
         except (OSError, pa.ArrowException) as e:
             raise CorpusError(path, f"not a readable parquet file ({' '.join(str(e).split())})") from None
     if len(tables) == 1:
-        return tables[0]
-    try:
-        return pa.concat_tables(tables, promote_options="none")
-    except pa.ArrowException as e:
-        raise CorpusError(Path(root) / config, f"shards with different columns ({' '.join(str(e).split())})") from None
+        table = tables[0]
+    else:
+        try:
+            table = pa.concat_tables(tables, promote_options="none")
+        except pa.ArrowException as e:
+            raise CorpusError(Path(root) / config, f"shards with different columns ({' '.join(str(e).split())})") from None
+    if "id" in table.column_names and table.num_rows:  # every row id once: a shard copied twice repeats them
+        import pyarrow.compute as pc
+
+        if pc.count_distinct(table["id"]).as_py() != table.num_rows:
+            counts = pc.value_counts(table["id"])
+            dup = next(x["values"] for x in counts.to_pylist() if x["counts"] > 1)
+            raise CorpusError(Path(root) / config, f"row id {dup!r} appears more than once (a shard copied twice?)")
+    return table
 
 
 __all__ = ["ROWS_PER_GROUP", "SHARD_BYTES", "ShardWriter", "config_files", "data_pattern", "read_shards",

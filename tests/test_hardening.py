@@ -273,6 +273,29 @@ def test_report_and_compare_check_the_segments_values(built, tmp_path, capsys, d
     assert not out.exists()
 
 
+@pytest.mark.parametrize("damage, message", [
+    ("copied", "row id"),  # test-00000-of-00002 and test-00001-of-00002 holding the same rows
+    ("missing", "are not one numbered set"),  # test-00000-of-00002 alone
+])
+def test_shards_copied_twice_or_missing_are_refused(built, tmp_path, capsys, damage, message):
+    bad = tmp_path / "bad"
+    shutil.copytree(built, bad)
+    for config in ("pairs", "segments", "documents", "comparable"):
+        shard = next((bad / config).glob("*.parquet"))
+        first = shard.rename(shard.with_name("test-00000-of-00002.parquet"))
+        if damage == "copied":
+            shutil.copy(first, first.with_name("test-00001-of-00002.parquet"))
+    _commands(built, tmp_path / "unused")  # writes the hypothesis file
+    hyp = built.parent / "hyp.ar"
+    for args in (["report", str(bad), "-o", str(tmp_path / "r.html")], ["compare", str(bad)],
+                 ["export-sources", str(bad), "--lang", "fa"],
+                 ["eval-mt", str(bad), "--src", "fa", "--tgt", "ar", "--hyp", f"copy={hyp}", "--bootstrap", "0",
+                  "--ar-trials", "0", "--quiet"]):
+        assert main(args) == 2, args
+        one_line_error(capsys, str(bad), message)
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_eval_align_inputs(tmp_path, capsys):
     gold = tmp_path / "gold.beads"
     gold.write_text("[0]:[0]\n[1]:[1, 2]\n[]:[3]\n")
