@@ -55,19 +55,48 @@ def load_model(spec: str, build):
             pass
     loggers = [logging.getLogger(n) for n in ("transformers", "sentence_transformers", "huggingface_hub", "torch")]
     levels = [lg.level for lg in loggers]
+    bars = None
+    try:  # transformers draws a "Loading weights" bar on stderr, --quiet or not
+        from transformers.utils import logging as tf_logging
+
+        bars = tf_logging.is_progress_bar_enabled()
+        tf_logging.disable_progress_bar()
+    except ImportError:
+        pass
     try:
         for lg in loggers:
             lg.setLevel(logging.ERROR + 10)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return build()
-    except (OSError, ValueError, RuntimeError, KeyError, TypeError, AttributeError) as e:
-        if isinstance(e, CorpusError):
-            raise
-        raise CorpusError(spec, f"cannot load the model ({' '.join(str(e).split())[:300]})") from None
+    except (CorpusError, ImportError, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - corrupt weights raise the libraries' own types (SafetensorError ...)
+        raise CorpusError(spec, f"cannot load the model ({_brief(e)})") from None
     finally:
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
+        if bars:
+            tf_logging.enable_progress_bar()
+
+
+def _brief(e: BaseException) -> str:
+    text = " ".join(str(e).split())[:300]
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def run_model(spec: str, call, *args):
+    """``call(*args)`` on a user's model, a failure inside the model (a tokenizer or position limit its
+    config gets wrong, weights of the wrong shape) becoming one line that names it. Our own errors
+    (an unknown language code, a missing library) pass through as they are."""
+    from corpus.errors import CorpusError
+
+    try:
+        return call(*args)
+    except (ValueError, ImportError, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever the library raises, the model failed on this input
+        raise CorpusError(spec, f"the model failed on its input ({_brief(e)})") from None
 
 
 def model_fingerprint(arg: str) -> str:

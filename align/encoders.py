@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .cache import EmbeddingCache, load_model, model_fingerprint
+from .cache import EmbeddingCache, load_model, model_fingerprint, run_model
 
 
 class Encoder(Protocol):
@@ -141,7 +141,7 @@ class CachingEncoder:
                 bar = tqdm(total=len(todo), desc=self.desc, unit="sent", file=sys.stderr, leave=False)
             for k in range(0, len(todo), self.batch_size):
                 batch = todo[k : k + self.batch_size]
-                vecs = self.encoder.encode(batch)
+                vecs = run_model(getattr(self.encoder, "spec", self.signature), self.encoder.encode, batch)
                 new = dict(zip(batch, vecs))
                 self._memo.update(new)
                 if self.cache is not None:

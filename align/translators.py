@@ -26,7 +26,7 @@ from typing import Protocol
 
 from corpus.errors import CorpusError
 
-from .cache import TranslationCache, load_model, model_fingerprint
+from .cache import TranslationCache, load_model, model_fingerprint, run_model
 
 
 class Translator(Protocol):
@@ -209,7 +209,9 @@ class CachingTranslator:
             bar = tqdm(total=len(todo), desc=f"translating {src_lang}->{tgt_lang}", unit="sent", file=sys.stderr, leave=False)
         for k in range(0, len(todo), self.chunk):
             batch = todo[k : k + self.chunk]
-            new = dict(zip(batch, self.translator.translate(batch, src_lang, tgt_lang)))
+            out = run_model(getattr(self.translator, "spec", self.signature), self.translator.translate, batch,
+                            src_lang, tgt_lang)
+            new = dict(zip(batch, out))
             memo.update(new)
             if self.cache:
                 self.cache.put(sig, new)

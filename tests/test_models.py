@@ -372,6 +372,37 @@ def test_cli_align_with_a_transformers_translator(nllb_dir, st_dir, tmp_path, mo
     assert translated == []
 
 
+def test_a_model_with_corrupt_weights_or_failing_on_its_input_is_one_line(nllb_dir, st_dir, tmp_path, monkeypatch,
+                                                                          capsys):
+    """Weights that are not a safetensors file (SafetensorError) and a model that raises inside
+    generate (a position limit its config gets wrong: IndexError) were tracebacks, exit 1."""
+    import shutil
+
+    monkeypatch.setenv("DIPTYCH_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out.beads"
+    base = ["align", str(data_file("004")), str(data_file("002")), "--src-lang", "fa", "--tgt-lang", "ar",
+            "--quiet", "-o", str(out)]
+    broken = tmp_path / "broken-st"
+    shutil.copytree(st_dir, broken)
+    weights = sorted(broken.rglob("*.safetensors")) + sorted(broken.rglob("pytorch_model.bin"))
+    assert weights
+    for w in weights:
+        w.write_bytes(b"garbage")
+    assert main([*base, "--encoder", f"sentence-transformers:{broken}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and f"sentence-transformers:{broken}: cannot load the model" in err
+
+    def fails(self, texts, src, tgt):
+        raise IndexError("index out of range in self")
+
+    monkeypatch.setattr(TransformersTranslator, "translate", fails)
+    assert main([*base, "--translator", f"transformers:{nllb_dir}", "--encoder", f"sentence-transformers:{st_dir}"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"diptych: error: transformers:{nllb_dir}: the model failed on its input "
+                   "(IndexError: index out of range in self)\n")
+    assert not out.exists()
+
+
 # --- the Ray engine with a model that can use a GPU ----------------------------------------------
 
 
