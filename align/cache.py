@@ -120,10 +120,12 @@ class _Store:
         self.path, self.table = path, table
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=60)
-            _retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
+            self.db = sqlite3.connect(path, timeout=min(30.0, LOCK_BUDGET_S))
+            _retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"), path)
             _retry(lambda: self.db.execute(
-                f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)"))
+                f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)"), path)
+        except CorpusError:
+            raise
         except (OSError, sqlite3.Error) as e:
             raise CorpusError(path.parent, f"cannot be used as the cache folder ({' '.join(str(e).split())}); "
                               "set DIPTYCH_CACHE to a writable folder, or pass --no-cache") from None
@@ -133,7 +135,7 @@ class _Store:
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
             q = f"SELECT key, value FROM {self.table} WHERE key IN ({','.join('?' * len(part))})"
-            out.update(_retry(lambda: self.db.execute(q, part).fetchall()))
+            out.update(_retry(lambda: self.db.execute(q, part).fetchall(), self.path))
         return out
 
     def put_many(self, items: list[tuple[str, bytes]]) -> None:
@@ -141,19 +143,33 @@ class _Store:
             with self.db:  # one transaction: all of these entries or none
                 self.db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", items)
 
-        _retry(write)
+        _retry(write, self.path)
 
 
-def _retry(action, attempts: int = 10):
+LOCK_BUDGET_S = 90.0  # how long a cache write or read waits for another process's lock before giving up
+
+
+def _retry(action, path: Path):
     """Run a database action, waiting and retrying while another process holds the lock (beyond
-    sqlite's own busy timeout, which does not cover every case, e.g. a WAL checkpoint)."""
-    for attempt in range(attempts):
+    sqlite's own busy timeout, which does not cover every case, e.g. a WAL checkpoint). Writers hold
+    the lock for milliseconds; one held for :data:`LOCK_BUDGET_S` is a stuck process, said in one line
+    (it was ten 60 s timeouts and a traceback)."""
+    from corpus.errors import CorpusError
+
+    start, attempt = time.monotonic(), 0
+    while True:
         try:
             return action()
         except sqlite3.OperationalError as e:
-            if attempt == attempts - 1 or not any(w in str(e) for w in ("locked", "busy")):
-                raise
+            waited = time.monotonic() - start
+            if not any(w in str(e) for w in ("locked", "busy")):
+                raise CorpusError(path, f"the cache database failed ({' '.join(str(e).split())}); "
+                                  "remove it or pass --no-cache") from None
+            if waited >= LOCK_BUDGET_S:
+                raise CorpusError(path, f"the cache database stayed locked by another process for {waited:.0f} s; "
+                                  "stop that process, set DIPTYCH_CACHE to another folder, or pass --no-cache") from None
             time.sleep(min(0.05 * 2**attempt, 2.0))
+            attempt += 1
 
 
 class EmbeddingCache:

@@ -6,6 +6,7 @@ import multiprocessing as mp
 import sqlite3
 
 import numpy as np
+import pytest
 
 from align.cache import EmbeddingCache, TranslationCache, WordVectorCache
 
@@ -58,3 +59,26 @@ def test_concurrent_writers_on_the_same_keys_lose_and_corrupt_nothing(tmp_path):
         db = sqlite3.connect(tmp_path / name)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_cache_held_locked_by_a_stuck_process_is_one_line_after_the_budget(tmp_path, monkeypatch):
+    """Another process holding an exclusive lock: a one-line error naming the database once the wait
+    budget is spent (it was ten 60 s sqlite timeouts, 615 s, then a traceback)."""
+    import sqlite3
+    import time
+
+    import align.cache as cache
+    from corpus.errors import CorpusError
+
+    store = cache.EmbeddingCache(tmp_path)
+    store.put("sig", {"a sentence": np.ones(4, np.float32)})
+    holder = sqlite3.connect(tmp_path / "embeddings.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(cache, "LOCK_BUDGET_S", 1.0)
+    t0 = time.monotonic()
+    with pytest.raises(CorpusError, match=r"embeddings\.sqlite: the cache database stayed locked by another process "
+                                          r"for \d+ s; stop that process"):
+        cache.EmbeddingCache(tmp_path).put("sig", {"another": np.zeros(4, np.float32)})
+    assert time.monotonic() - t0 < 10
+    holder.execute("ROLLBACK")
+    assert set(cache.EmbeddingCache(tmp_path).get("sig", ["a sentence", "another"])) == {"a sentence"}
