@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,8 +100,11 @@ def read_text(path: str | os.PathLike[str]) -> str:
     if nul >= 0:
         raise CorpusError(p, f"looks binary (NUL byte at offset {nul}), not a text file")
     text = decode_utf8(p, data)
-    if not text.replace("\ufeff", "").strip():  # a byte-order mark is not text either
-        raise CorpusError(p, "file contains only whitespace" + (" and a byte-order mark" if "\ufeff" in text else ""))
+    if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in text):  # nothing visible
+        marks = sorted({c for c in text if unicodedata.category(c) == "Cf"})
+        raise CorpusError(p, "file contains only whitespace" + (
+            " and a byte-order mark" if marks == ["\ufeff"] else
+            f" and invisible format characters ({', '.join(f'U+{ord(c):04X}' for c in marks[:4])})" if marks else ""))
     return text
 
 

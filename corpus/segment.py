@@ -32,7 +32,11 @@ TITLE_MAX_WORDS = 20
 _CLOSERS = "'\"»”’)]"
 _BOUNDARY = re.compile(rf"[.!?؟⸮…]+(?:\s?[{re.escape(_CLOSERS)}])*(?=\s+\S)")
 _CLOSING_QUOTE_BOUNDARY = re.compile(rf"[.!?؟⸮…]+(?:\s?[{re.escape(_CLOSERS)}])+(?=\s+\S)")
-_STRIP = " \t\r\n\f\v\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\ufeff\u200e\u200f"
+# blanks, and the invisible format characters that carry nothing at a line's edge (a line of only these,
+# or of bidi marks, is blank): BOM, LRM/RLM/ALM, zero-width space/joiners, word joiner, bidi embeddings
+# and isolates
+_STRIP = (" \t\r\n\f\v\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+          "\ufeff\u200e\u200f\u061c\u200b\u200c\u200d\u2060\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ def test_crlf_and_bom_are_kept(tmp_path):
         (b"  \n\t\n", "only whitespace"),
         (b"\xef\xbb\xbf", "only whitespace and a byte-order mark"),
         (b"\xef\xbb\xbf \r\n\xef\xbb\xbf\n", "only whitespace and a byte-order mark"),
+        (("\u200b\u200c\ufeff" * 50 + "\n\u200f\u061c\n").encode("utf-8"),
+         "only whitespace and invisible format characters (U+061C, U+200B, U+200C, U+200F)"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
         ("سلام".encode("cp1256"), "not UTF-8"),
         (b"caf\xe9 au lait", "not UTF-8 (byte 0xe9 at offset 3)"),

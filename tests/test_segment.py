@@ -161,3 +161,14 @@ def test_presegmented_empty_lines_are_kept_and_labelled():
         (0, "Erster Satz.", "text"), (1, "", "boilerplate"), (2, "Zweiter Satz.", "text"),
     ]
     assert us[1].reason == "empty-line"
+
+
+def test_a_line_of_only_bidi_marks_and_zero_width_characters_is_blank():
+    """Such a line has nothing to align (it became a unit of no visible text, aligned 1-1); marks at a
+    line's edge stay outside its span, and inside a word (ZWNJ in Persian) they stay in it."""
+    from corpus.segment import segment
+
+    text = "نخستین جمله این است.\n\u200f\u061c\u200b\u2067\u2069\nدومین جمله\u200cها اینجاست.\u200f\n"
+    units = segment(text, "fa")
+    assert [u.text for u in units] == ["نخستین جمله این است.", "دومین جمله\u200cها اینجاست."]
+    assert all(text[u.start:u.end] == u.text for u in units)
