@@ -30,6 +30,8 @@ class CometScores:
 
 def comet_status(checkpoint: str | Path | None) -> CometStatus:
     """Whether COMET can run, and if not, a plain reason."""
+    if checkpoint is not None and not Path(checkpoint).is_file():  # a typo is said whether COMET is installed or not
+        raise CorpusError(checkpoint, "no such COMET checkpoint file")
     installed = importlib.util.find_spec("comet") is not None
     if not installed:
         how = "" if checkpoint is None else f" (--comet {checkpoint} was given)"
@@ -38,8 +40,6 @@ def comet_status(checkpoint: str | Path | None) -> CometStatus:
     if checkpoint is None:
         return CometStatus(False, "COMET skipped: no checkpoint given; pass --comet PATH to a local "
                                   "checkpoint (e.g. .../checkpoints/model.ckpt), nothing is downloaded")
-    if not Path(checkpoint).is_file():
-        raise CorpusError(checkpoint, "no such COMET checkpoint file")
     return CometStatus(True, f"COMET checkpoint {checkpoint}")
 
 

@@ -323,6 +323,10 @@ def test_comet_is_skipped_with_a_reason_when_not_installed(dataset, hyps, tmp_pa
     assert report["comet"]["reason"].startswith("COMET skipped: unbabel-comet is not installed")
     assert str(ckpt) in report["comet"]["reason"] and "COMET" not in report["metrics"]
     assert report["systems"][0]["comet"] is None
+    # a checkpoint that does not exist is an error whether COMET is installed or not (a typo)
+    code, out, err = run(capsys, "eval-mt", dataset, "--src", "fa", "--tgt", "ar", "--hyp", f"A={a}",
+                         "--comet", tmp_path / "nope.ckpt", *FAST)
+    assert code == 2 and err == f"diptych: error: {tmp_path / 'nope.ckpt'}: no such COMET checkpoint file\n"
 
 
 def _fake_comet(monkeypatch, calls: list):
