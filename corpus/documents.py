@@ -52,6 +52,8 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int = MAX_INPUT_BYTES) ->
     try:
         st = p.stat()
     except FileNotFoundError:
+        if p.is_symlink():
+            raise CorpusError(p, f"is a link to {os.readlink(p)}, which does not exist") from None
         raise CorpusError(p, "no such file") from None
     except NotADirectoryError:
         raise CorpusError(p, "no such file (a parent in the path is a file, not a folder)") from None

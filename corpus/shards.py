@@ -110,6 +110,9 @@ def config_files(root: Path, config: str) -> list[Path]:
 
     folder = Path(root) / config
     files = sorted(folder.glob(f"{SPLIT}-*-of-*.parquet"))
+    for f in files:
+        if not f.is_file():
+            raise CorpusError(f, "is not a parquet file (a folder or a special file)")
     if files:  # test-i-of-N: every i of one N, once (a missing or stray shard would drop or repeat rows)
         names = [re.fullmatch(rf"{SPLIT}-(\d+)-of-(\d+)\.parquet", f.name) for f in files]
         totals = {int(m.group(2)) for m in names if m}

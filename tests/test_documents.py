@@ -50,6 +50,14 @@ def test_missing_file_and_folder(tmp_path):
         read_text(tmp_path / "nope.txt")
     with pytest.raises(CorpusError, match="is a folder"):
         read_text(tmp_path)
+    dangling = tmp_path / "gone.txt"
+    dangling.symlink_to(tmp_path / "moved.txt")
+    with pytest.raises(CorpusError, match=f"gone.txt: is a link to {tmp_path / 'moved.txt'}, which does not exist"):
+        read_text(dangling)
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    with pytest.raises(CorpusError, match="loop.txt: cannot be read \\([Tt]oo many levels of symbolic links\\)"):
+        read_text(loop)
 
 
 @pytest.mark.parametrize(

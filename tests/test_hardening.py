@@ -276,6 +276,7 @@ def test_report_and_compare_check_the_segments_values(built, tmp_path, capsys, d
 @pytest.mark.parametrize("damage, message", [
     ("copied", "row id"),  # test-00000-of-00002 and test-00001-of-00002 holding the same rows
     ("missing", "are not one numbered set"),  # test-00000-of-00002 alone
+    ("folder", "is not a parquet file"),  # test-00001-of-00002 a folder
 ])
 def test_shards_copied_twice_or_missing_are_refused(built, tmp_path, capsys, damage, message):
     bad = tmp_path / "bad"
@@ -285,6 +286,8 @@ def test_shards_copied_twice_or_missing_are_refused(built, tmp_path, capsys, dam
         first = shard.rename(shard.with_name("test-00000-of-00002.parquet"))
         if damage == "copied":
             shutil.copy(first, first.with_name("test-00001-of-00002.parquet"))
+        elif damage == "folder":
+            first.with_name("test-00001-of-00002.parquet").mkdir()
     _commands(built, tmp_path / "unused")  # writes the hypothesis file
     hyp = built.parent / "hyp.ar"
     for args in (["report", str(bad), "-o", str(tmp_path / "r.html")], ["compare", str(bad)],
