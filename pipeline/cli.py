@@ -156,6 +156,8 @@ def cmd_align(args: argparse.Namespace) -> int:
     if args.output:
         claim_output(args.output, inputs=[args.src, args.tgt, args.translations, args.src_embeddings,
                                           args.tgt_embeddings])
+    if str(args.src) == str(args.tgt) == "-":
+        raise CorpusError("<stdin>", "given as both documents; standard input can be one of them at most")
     if (args.src_embeddings is None) != (args.tgt_embeddings is None):
         raise CorpusError(None, "--src-embeddings and --tgt-embeddings go together")
     if args.translations and args.translator:

@@ -152,6 +152,11 @@ def test_an_output_name_that_is_not_utf8_is_refused_up_front(tmp_path, capsys, c
     assert list(tmp_path.iterdir()) == []
 
 
+def test_standard_input_given_as_both_documents_is_refused(capsys):
+    assert main(["align", "-", "-", "--src-lang", "fa", "--tgt-lang", "ar", "--quiet"]) == 2
+    one_line_error(capsys, "<stdin>: given as both documents")
+
+
 def test_a_mount_point_or_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
     from corpus.atomic import claim_output
     from corpus.errors import CorpusError
