@@ -29,11 +29,16 @@ def _three_stories(root: Path) -> Path:
                 continue
             out.append(d.replace(f'id = "{doc_id}"', f'id = "{k}{doc_id}"')
                        .replace('story = "crocus-2024"', f'story = "crocus-{k}"'))
+    return _bundled_texts_with(root, "".join(out))
+
+
+def _bundled_texts_with(root: Path, manifest: str) -> Path:
+    """``root/corpus``: the bundled articles under ``manifest``."""
     corpus = root / "corpus"
     corpus.mkdir()
-    for f in src.glob("*.txt"):
+    for f in bundled_corpus_dir().glob("*.txt"):
         (corpus / f.name).write_bytes(f.read_bytes())
-    (corpus / "manifest.toml").write_text("".join(out), "utf-8")
+    (corpus / "manifest.toml").write_text(manifest, "utf-8")
     return corpus
 
 
@@ -258,21 +263,11 @@ def test_one_bad_document_fails_the_build_or_is_skipped_and_listed(tmp_path, cap
     assert list(dict.fromkeys(_rows(out, "comparable", "doc_id"))) == ["1000", "1001", "1003"]
 
 
-def _bundled_with_roles(root: Path, keep_comparable: bool, parallel_role: str = "parallel") -> Path:
-    """The bundled story with (or without) its comparable documents, its parallel ones under ``parallel_role``."""
-    src = bundled_corpus_dir()
-    head, *blocks = re.split(r"(?m)^(?=\[\[)", (src / "manifest.toml").read_text("utf-8"))
-    out = [head]
-    for b in blocks:
-        if 'role = "comparable"' in b and not keep_comparable:
-            continue
-        out.append(b.replace('role = "parallel"', f'role = "{parallel_role}"'))
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for f in src.glob("*.txt"):
-        (corpus / f.name).write_bytes(f.read_bytes())
-    (corpus / "manifest.toml").write_text("".join(out), "utf-8")
-    return corpus
+def _bundled_with_roles(root: Path, keep_comparable: bool) -> Path:
+    """The bundled story with (or without) its comparable documents."""
+    head, *blocks = re.split(r"(?m)^(?=\[\[)", (bundled_corpus_dir() / "manifest.toml").read_text("utf-8"))
+    return _bundled_texts_with(root, head + "".join(b for b in blocks
+                                                    if keep_comparable or 'role = "comparable"' not in b))
 
 
 def test_a_config_with_no_rows_is_left_out_of_the_card_so_the_dataset_loads(tmp_path):
