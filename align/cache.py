@@ -124,8 +124,6 @@ class _Store:
             _retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"), path)
             _retry(lambda: self.db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)"), path)
-        except CorpusError:
-            raise
         except (OSError, sqlite3.Error) as e:
             raise CorpusError(path.parent, f"cannot be used as the cache folder ({' '.join(str(e).split())}); "
                               "set DIPTYCH_CACHE to a writable folder, or pass --no-cache") from None

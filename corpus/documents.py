@@ -88,6 +88,12 @@ def decode_utf8(path: str | os.PathLike[str], data: bytes, *, bom: bool = False)
         ) from None
 
 
+def _refuse_binary(path, data: bytes, expected: str) -> None:
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise CorpusError(path, f"looks binary (NUL byte at offset {nul}), not {expected}")
+
+
 def read_text(path: str | os.PathLike[str]) -> str:
     """The file's text as UTF-8, newlines untouched (offsets count code points of this string).
 
@@ -98,9 +104,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
     data = read_bytes(p)
     if not data.strip():
         raise CorpusError(p, "file is empty" if not data else "file contains only whitespace")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise CorpusError(p, f"looks binary (NUL byte at offset {nul}), not a text file")
+    _refuse_binary(p, data, "a text file")
     text = decode_utf8(p, data)
     if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in text):  # nothing visible
         marks = sorted({c for c in text if unicodedata.category(c) == "Cf"})
@@ -118,9 +122,7 @@ def read_lines(path: str | os.PathLike[str]) -> list[str]:
     translation is still a line. A byte-order mark is dropped.
     """
     data = read_bytes(path)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise CorpusError(path, f"looks binary (NUL byte at offset {nul}), not a text file of lines")
+    _refuse_binary(path, data, "a text file of lines")
     text = decode_utf8(path, data, bom=True)
     if not text:
         return []

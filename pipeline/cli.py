@@ -145,7 +145,6 @@ def _load_embeddings(path: Path | None, n: int, what: str):
                           "an embedding needs a direction")
     x = x / scale
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
-    return x
 
 
 def cmd_align(args: argparse.Namespace) -> int:
