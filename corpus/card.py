@@ -31,8 +31,8 @@ def _cell(s: object) -> str:
 
 def build_signature(settings, encoder=None, translator=None) -> str:
     """Every setting that changes the data, in one line (like sacrebleu's signatures)."""
-    import datasets
-    import pyarrow
+    from importlib.metadata import version  # not the packages themselves: importing datasets takes
+                                            # 1.5 s, before the build's workers could start
 
     cfg = settings.align_config().as_dict()
     sim = cfg.pop("similarity")
@@ -40,7 +40,7 @@ def build_signature(settings, encoder=None, translator=None) -> str:
              f"translator:{translator.signature if translator else (settings.translator or 'none')}"]
     parts += [f"{k}:{v}" for k, v in cfg.items()] + [f"sim.{k}:{v}" for k, v in sim.items()]
     parts += [f"links.{k}:{v}" for k, v in settings.link_config().as_dict().items()]
-    parts += [f"datasets:{datasets.__version__}", f"pyarrow:{pyarrow.__version__}"]
+    parts += [f"datasets:{version('datasets')}", f"pyarrow:{version('pyarrow')}"]
     return "|".join(parts)
 
 

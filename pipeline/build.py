@@ -9,9 +9,11 @@ module only runs them in order and writes the result atomically.
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from corpus import __version__
@@ -204,21 +206,40 @@ def _run_in_worker(job: StoryJob) -> StoryResult:
 def run_local(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int = 1,
               models: Models | None = None) -> Iterator[StoryResult]:
     """The local engine: story after story in this process, or on ``workers`` processes (each loading
-    the models once); results come back in story order either way, as soon as they are ready."""
+    the models once); results come back in story order either way, as soon as they are ready.
+
+    With workers, the pool starts and the first stories are submitted before this returns, so the
+    workers start up while the caller prepares its writers."""
     if workers <= 1 or len(jobs) <= 1:  # a pool for one story (a resumed build's last) costs more than it saves
-        models = models or Models(settings)
-        for job in jobs:
-            yield run_story(job, settings, models)
-        return
+        return _in_process(jobs, settings, models or Models(settings))
+    return started(_pooled(jobs, settings, min(workers, len(jobs))))
+
+
+def _in_process(jobs: Sequence[StoryJob], settings: BuildSettings, models: Models) -> Iterator[StoryResult]:
+    for job in jobs:
+        yield run_story(job, settings, models)
+
+
+def _pooled(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int) -> Iterator:
+    """Yields None once the pool is up and the first window of stories is submitted, then the results."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(workers, len(jobs))
     with _threads_per_worker(workers), ProcessPoolExecutor(
             max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
             initargs=(settings,)) as pool:
-        yield from _ordered((pool.submit(_run_in_worker, job) for job in jobs), window=2 * workers,
-                            get=lambda f: f.result())
+        submitted = (pool.submit(_run_in_worker, job) for job in jobs)
+        flight = deque(islice(submitted, 2 * workers - 1))  # _ordered submits the window's last
+        yield None
+        yield from _ordered(submitted, window=2 * workers, get=lambda f: f.result(), flight=flight)
+
+
+def started(results: Iterator) -> Iterator:
+    """Run an engine's generator up to its first ``yield None`` (its start), and return it: the engine
+    works while the caller goes on, and closing the generator (or losing it) stops the engine."""
+    if next(results) is not None:
+        raise RuntimeError("an engine's generator must yield None when it has started")
+    return results
 
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -245,12 +266,11 @@ def _threads_per_worker(workers: int):
                 os.environ[v] = old
 
 
-def _ordered(submitted: Iterator, window: int, get) -> Iterator:
-    """Results of the submitted work in submission order, with at most ``window`` in flight, so the
-    stories waiting to be written do not pile up in memory."""
-    from collections import deque
-
-    flight: deque = deque()
+def _ordered(submitted: Iterator, window: int, get, flight: deque | None = None) -> Iterator:
+    """Results of the submitted work in submission order, with at most ``window`` in flight (``flight``:
+    those already submitted, fewer than ``window``), so the stories waiting to be written do not pile
+    up in memory."""
+    flight = deque() if flight is None else flight
     for item in submitted:
         flight.append(item)
         if len(flight) >= window:
@@ -267,7 +287,7 @@ def run_stories(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int 
         from .ray_engine import run_ray
 
         signatures = None if models is None else model_signatures(models.encoder, models.translator)
-        return run_ray(jobs, settings, workers=workers, address=ray_address, signatures=signatures)
+        return started(run_ray(jobs, settings, workers=workers, address=ray_address, signatures=signatures))
     if engine != "local":
         raise ValueError(f"unknown engine {engine!r}; expected local or ray")
     return run_local(jobs, settings, workers=workers, models=models)

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from itertools import islice
 
 BATCH = 64  # texts per model call: the local engine's batch
 WAIT_S = 0.005  # how long a request waits for others from other stories to join its batch
@@ -200,7 +202,8 @@ def _cpus(resources: dict, workers: int) -> int:
 
 def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = None,
             signatures: tuple[str, str | None] | None = None) -> Iterator:
-    """The stories' results in story order, computed on Ray (a new local instance with ``workers`` CPUs,
+    """None once Ray is up and the first stories are submitted, then the stories' results in story
+    order, computed on Ray (a new local instance with ``workers`` CPUs,
     or the cluster at ``address``, e.g. ``auto`` for one started with ``ray start``). ``signatures``
     (the encoder's and translator's, as the driver knows them) key the tasks' caches; without them
     the first model actor is asked, which means waiting for it to load before any task starts."""
@@ -248,7 +251,9 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
         settings_ref = ray.put(settings)
         submitted = (task.remote(job, settings_ref, actors[i % n_actors], signatures, env)
                      for i, job in enumerate(jobs))
-        yield from _ordered(submitted, window=2 * cpus, get=_get)
+        flight = deque(islice(submitted, 2 * cpus - 1))  # _ordered submits the window's last
+        yield None  # started (see pipeline.build.started)
+        yield from _ordered(submitted, window=2 * cpus, get=_get, flight=flight)
     finally:
         if ray.is_initialized():
             STARTED[:] = [a.name for a in actors if a.stop()]

@@ -325,3 +325,22 @@ def test_a_stored_result_that_is_not_one_is_refused_on_resume(tmp_path):
         store.put("k", thing)
         with pytest.raises(CorpusError, match=f"k.pickle: holds a {kind}, not a story result; build again without --resume"):
             store.get("k")
+
+
+def test_the_local_pool_starts_its_workers_before_the_first_result_is_asked_for(tmp_path):
+    """The workers start (and take their first stories) while the driver sets up its writers, not
+    after: run_stories returns with the pool's processes already running, and closing the results
+    stops them."""
+    import multiprocessing as mp
+
+    from corpus import load_corpus
+    from pipeline.build import BuildSettings, run_stories, story_jobs
+
+    jobs = story_jobs(load_corpus(_three_stories(tmp_path)))
+    before = set(mp.active_children())
+    results = run_stories(jobs, BuildSettings(), workers=2)
+    assert len(set(mp.active_children()) - before) == 2
+    first = next(results)
+    assert first.story_id == "crocus-1" and first.segments
+    results.close()
+    assert not set(mp.active_children()) - before
