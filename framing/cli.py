@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from pipeline.options import path
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -72,8 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Show the two versions of each story side by side, aligned row by row, with "
                        "one-sided passages set apart and framing differences highlighted by kind. One HTML file, "
                        "no network needed to open it.")
-    r.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="dataset folder written by `diptych build -o OUT_DIR`")
-    r.add_argument("-o", "--output", required=True, type=Path, help="HTML file to write (atomically)")
+    r.add_argument("out_dir", type=path, metavar="OUT_DIR", help="dataset folder written by `diptych build -o OUT_DIR`")
+    r.add_argument("-o", "--output", required=True, type=path, help="HTML file to write (atomically)")
     r.add_argument("--show-boilerplate", action="store_true",
                    help="show page furniture rows (hidden by default; the page has a switch for them)")
     r.add_argument("--title", help="page title (default: the language pair)")
@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "another outlet's coverage that reports a fact of a parallel version, the sentence it links "
                        "to, the link's margin and its conflicts (figures, dates, names, attribution, hedges, loaded "
                        "words). Tab-separated; --json prints every row as JSON Lines.")
-    c.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="dataset folder written by `diptych build -o OUT_DIR`")
+    c.add_argument("out_dir", type=path, metavar="OUT_DIR", help="dataset folder written by `diptych build -o OUT_DIR`")
     c.add_argument("--story", help="only this story")
     c.add_argument("--unlinked", action="store_true", help="also list the sentences that link to nothing "
                    "(what only that outlet reports)")

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from corpus.errors import CorpusError
-from pipeline.options import number
+from pipeline.options import number, path
 
 from .significance import AR_TRIALS, AR_TRIALS_MAX, BOOTSTRAP_MAX, BOOTSTRAP_SAMPLES, DEFAULT_SEED
 
@@ -165,7 +165,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "per-segment scores, 95% confidence intervals, and with two or more systems paired bootstrap and "
         "approximate randomization against the first. Breakdowns by alignment type and by whether a row "
         "carries framing differences.")
-    e.add_argument("dataset", type=Path, metavar="OUT_DIR", help="dataset folder written by `diptych build`")
+    e.add_argument("dataset", type=path, metavar="OUT_DIR", help="dataset folder written by `diptych build`")
     e.add_argument("--src", required=True, help="source language code (a field of `translation`, e.g. fa)")
     e.add_argument("--tgt", required=True, help="target language code; its side of `pairs` is the reference")
     e.add_argument("--hyp", action=_AddSystem, const="hyp", metavar="NAME=FILE",
@@ -176,9 +176,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "score it (repeatable; needs -o, where the translations are saved)")
     e.add_argument("--tokenize", choices=("13a", "intl", "char", "none", "spm"), default=None,
                    help="BLEU tokenizer (default 13a; spm with --spm-model)")
-    e.add_argument("--spm-model", type=Path, metavar="PATH",
+    e.add_argument("--spm-model", type=path, metavar="PATH",
                    help="local SentencePiece .model file for --tokenize spm (e.g. a downloaded flores200 model)")
-    e.add_argument("--comet", type=Path, metavar="PATH",
+    e.add_argument("--comet", type=path, metavar="PATH",
                    help="local COMET checkpoint; used when unbabel-comet is installed, otherwise reported as skipped")
     e.add_argument("--seed", type=number(int, 1), default=DEFAULT_SEED,
                    help=f"random seed of the paired tests, a positive integer (default {DEFAULT_SEED})")
@@ -190,7 +190,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text",
                    help="output: a terminal table (default), Markdown or LaTeX (booktabs) tables, or JSON")
     e.add_argument("--json", action="store_true", help="same as --format json")
-    e.add_argument("-o", "--output", type=Path, metavar="DIR",
+    e.add_argument("-o", "--output", type=path, metavar="DIR",
                    help="also write scores.json, sentence_scores.tsv, the table and model translations here "
                    "(written whole or not at all)")
     e.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
@@ -202,7 +202,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export-sources", help="write one language's side of a dataset's pairs, one line per row",
         description="Write the --lang side of the `pairs` config, one line per row in its order (line breaks "
         "inside a text become spaces): the input to translate for `eval-mt`.")
-    x.add_argument("dataset", type=Path, metavar="OUT_DIR", help="dataset folder written by `diptych build`")
+    x.add_argument("dataset", type=path, metavar="OUT_DIR", help="dataset folder written by `diptych build`")
     x.add_argument("--lang", required=True, help="language code, a field of `translation` (e.g. fa)")
-    x.add_argument("-o", "--output", type=Path, help="write here (atomically) instead of standard output")
+    x.add_argument("-o", "--output", type=path, help="write here (atomically) instead of standard output")
     x.set_defaults(func=cmd_export_sources)

@@ -18,7 +18,7 @@ from corpus.atomic import stop_requested
 from corpus.errors import CorpusError, printable
 from corpus.languages import require_code
 
-from .options import OneLineParser, Terminated, install_signal_policy, number
+from .options import OneLineParser, Terminated, install_signal_policy, number, path
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
@@ -243,14 +243,14 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
     golds, tests = [], []
     for g, t in zip(args.gold, args.test):
         gold, test = read_beads(g), read_beads(t)
-        for path, beads in ((g, gold), (t, test)):
+        for beads_file, beads in ((g, gold), (t, test)):
             if not beads:
-                raise CorpusError(path, "has no beads (an empty alignment cannot be scored)")
+                raise CorpusError(beads_file, "has no beads (an empty alignment cannot be scored)")
             for side, name in ((0, "source"), (1, "target")):
                 ids = [i for b in beads for i in (b.src, b.tgt)[side]]
                 if len(ids) != len(set(ids)):
                     dup = next(i for i in ids if ids.count(i) > 1)
-                    raise CorpusError(path, f"{name} sentence {dup} is in more than one bead")
+                    raise CorpusError(beads_file, f"{name} sentence {dup} is in more than one bead")
         for side, name in ((0, "source"), (1, "target")):  # a gold may leave sentences out, not run short
             top = max((i for b in gold for i in (b.src, b.tgt)[side]), default=-1)
             beyond = sorted(i for b in test for i in (b.src, b.tgt)[side] if i > top)
@@ -318,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("segment", help="split one article into labelled sentences (for inspection)",
                        description="Print a file's units one per line: id, paragraph, label[:reason], text.")
-    s.add_argument("file", type=Path, help="UTF-8 text file")
+    s.add_argument("file", type=path, help="UTF-8 text file")
     s.add_argument("--lang", required=True, help="ISO 639-1 code of the text's language, e.g. fa, ar, de, fr")
     s.add_argument("--presegmented", action="store_true", help="input is one sentence per line: keep lines as they are")
     s.add_argument("--outlet", help="the outlet's name, to recognise it as furniture in the page "
@@ -330,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="validate a corpus folder and summarise its documents",
                        description="Validate a corpus folder's manifest and texts; print one line per document.")
-    c.add_argument("corpus", nargs="?", type=Path, help="corpus folder with manifest.toml (default: the bundled story)")
+    c.add_argument("corpus", nargs="?", type=path, help="corpus folder with manifest.toml (default: the bundled story)")
     c.set_defaults(func=cmd_check)
 
     b = sub.add_parser("build", help="build the Hugging Face dataset of a corpus (default: the bundled story)",
@@ -340,8 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "exports). "
                        "OUT_DIR is written into a temporary folder and renamed into place, so a failed build "
                        "leaves no half-written output and an earlier OUT_DIR intact.")
-    b.add_argument("corpus", nargs="?", type=Path, help="corpus folder with manifest.toml (default: the bundled story)")
-    b.add_argument("-o", "--output", required=True, type=Path, help="output folder (written whole or not at all)")
+    b.add_argument("corpus", nargs="?", type=path, help="corpus folder with manifest.toml (default: the bundled story)")
+    b.add_argument("-o", "--output", required=True, type=path, help="output folder (written whole or not at all)")
     b.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.add_argument("--on-error", choices=("fail", "skip"), default="fail",
@@ -375,19 +375,19 @@ def build_parser() -> argparse.ArgumentParser:
                        "and 1-0/0-1 for sentences with no counterpart). Without --presegmented both files are "
                        "segmented as `diptych segment` does and bead ids are its unit ids; boilerplate is never "
                        "aligned (jsonl and tsv list it with status boilerplate).")
-    a.add_argument("src", type=Path, help="source document (UTF-8)")
-    a.add_argument("tgt", type=Path, help="target document (UTF-8)")
+    a.add_argument("src", type=path, help="source document (UTF-8)")
+    a.add_argument("tgt", type=path, help="target document (UTF-8)")
     a.add_argument("--src-lang", required=True, help="ISO 639-1 code of the source, e.g. fa")
     a.add_argument("--tgt-lang", required=True, help="ISO 639-1 code of the target, e.g. ar")
     a.add_argument("--presegmented", action="store_true", help="one sentence per line; bead ids are line numbers")
     _add_model_options(a)
-    a.add_argument("--translations", type=Path, help="precomputed translation of the source into the target "
+    a.add_argument("--translations", type=path, help="precomputed translation of the source into the target "
                    "language, one line per source sentence (Bleualign's convention)")
-    a.add_argument("--src-embeddings", type=Path, help="precomputed float32 .npy, one row per source sentence; "
+    a.add_argument("--src-embeddings", type=path, help="precomputed float32 .npy, one row per source sentence; "
                    "runs of sentences are then approximated by normalised sums, nothing is embedded")
-    a.add_argument("--tgt-embeddings", type=Path, help="the same for the target")
+    a.add_argument("--tgt-embeddings", type=path, help="the same for the target")
     _add_aligner_options(a)
-    a.add_argument("-o", "--output", type=Path, help="write here (atomically) instead of standard output")
+    a.add_argument("-o", "--output", type=path, help="write here (atomically) instead of standard output")
     a.add_argument("--format", choices=("beads", "jsonl", "tsv"), default="beads",
                    help="beads: Vecalign's [0, 1]:[2]:0.873; jsonl: ids, type, score, texts; tsv: status, score, texts")
     a.add_argument("--no-lang-check", action="store_true", help="do not check the texts' languages")
@@ -397,8 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval-align", help="strict and lax P/R/F1 of alignments against gold",
                        description="Score test alignments against gold ones (Vecalign's convention, counts pooled over "
                        "all pairs). Files are in the beads format; give gold and test files in the same order.")
-    e.add_argument("--gold", nargs="+", required=True, type=Path)
-    e.add_argument("--test", nargs="+", required=True, type=Path)
+    e.add_argument("--gold", nargs="+", required=True, type=path)
+    e.add_argument("--test", nargs="+", required=True, type=path)
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(func=cmd_eval_align)
 

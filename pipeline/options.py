@@ -11,6 +11,7 @@ import argparse
 import math
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from corpus.atomic import Terminated
 
@@ -20,6 +21,14 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"diptych: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+def path(text: str) -> Path:
+    """An argparse ``type`` for file and folder names: ``Path("")`` is ``.``, so an empty name (an
+    unset shell variable: ``-o "$OUT"``) would silently mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty name (an unset variable?)")
+    return Path(text)
 
 
 def number(kind: type, low: float | None = None, high: float | None = None, *,

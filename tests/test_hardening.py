@@ -81,6 +81,25 @@ def test_output_under_a_file_is_one_line_and_writes_nothing(built, tmp_path, cap
     assert blocker.read_text() == "not a folder\n"
 
 
+@pytest.mark.parametrize("command", ["build", "report", "align", "export-sources", "eval-mt"])
+def test_an_empty_name_is_refused_not_taken_for_the_current_folder(built, tmp_path, capsys, monkeypatch, command):
+    """``-o "$OUT"`` with OUT unset: Path("") is ".", so the output went to (or was refused as) the
+    current folder, and the message named "."."""
+    monkeypatch.chdir(tmp_path)
+    args = _commands(built, tmp_path / "out")[command]
+    args[args.index("-o") + 1] = ""
+    assert main(args) == 2
+    one_line_error(capsys, "argument -o/--output: an empty name")
+    assert list(tmp_path.iterdir()) == []
+    args = {"build": ["build", "", "-o", "x"], "report": ["report", "", "-o", "x.html"],
+            "align": ["align", "", str(AR), "--src-lang", "fa", "--tgt-lang", "ar"],
+            "export-sources": ["export-sources", "", "--lang", "fa"],
+            "eval-mt": ["eval-mt", "", "--src", "fa", "--tgt", "ar", "--hyp", "copy=x"]}[command]
+    assert main(args) == 2
+    one_line_error(capsys, ": an empty name")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", ["report", "align", "export-sources"])
 def test_an_existing_folder_where_a_file_is_expected(built, tmp_path, capsys, command):
     dest = tmp_path / "taken"
