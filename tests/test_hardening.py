@@ -507,3 +507,25 @@ def test_a_fifo_listed_in_a_manifest(tmp_path, bundled):
     r = _run(["build", str(corpus), "-o", str(tmp_path / "out"), "--quiet"], timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert "named pipe" in r.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("link", ["loop", "dangling"])
+def test_a_manifest_file_that_is_a_broken_link_says_so(tmp_path, capsys, link):
+    """A symbolic link loop or a link to nothing was reported as 'not found', which a user who can see
+    the file listed in the folder cannot make sense of."""
+    import shutil
+
+    from corpus import bundled_corpus_dir
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(bundled_corpus_dir(), corpus)
+    target = next(corpus.glob("001_*.txt"))
+    target.unlink()
+    if link == "loop":
+        (corpus / "other").symlink_to(target.name)
+        target.symlink_to("other")
+    else:
+        target.symlink_to("moved-away.txt")
+    assert main(["check", str(corpus)]) == 2
+    one_line_error(capsys, target.name, "Too many levels of symbolic links" if link == "loop"
+                   else "is a link to moved-away.txt, which does not exist")
