@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pipeline.options import path
+from pipeline.options import path, write_stdout
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -55,7 +55,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except (TypeError, ValueError, AttributeError, IndexError) as e:
         raise CorpusError(where, f"not a diptych comparable table: a value of the wrong type ({e})") from None
     if out:
-        print("\n".join(out))
+        write_stdout("\n".join(out) + "\n")
     return 0
 
 

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from corpus.errors import CorpusError
-from pipeline.options import number, path
+from pipeline.options import number, path, write_stdout
 
 from .significance import AR_TRIALS, AR_TRIALS_MAX, BOOTSTRAP_MAX, BOOTSTRAP_SAMPLES, DEFAULT_SEED
 
@@ -134,7 +134,7 @@ def _eval_mt(args: argparse.Namespace) -> int:
             ext = {"text": "txt", "markdown": "md", "latex": "tex", "json": "json"}[fmt]
             if fmt != "json":
                 write_text(tmp / f"scores.{ext}", text)
-    sys.stdout.write(text)
+    write_stdout(text)
     if args.output and not args.quiet:
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
@@ -152,7 +152,7 @@ def cmd_export_sources(args: argparse.Namespace) -> int:
     if args.output:
         write_text(args.output, text)
     else:
-        sys.stdout.write(text)
+        write_stdout(text)
     return 0
 
 

@@ -18,7 +18,7 @@ from corpus.atomic import stop_requested
 from corpus.errors import CorpusError, printable
 from corpus.languages import require_code
 
-from .options import OneLineParser, Terminated, install_signal_policy, number, path
+from .options import OneLineParser, Terminated, install_signal_policy, number, path, write_stdout
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
@@ -203,7 +203,7 @@ def cmd_align(args: argparse.Namespace) -> int:
     if args.output:
         write_text(args.output, text)
     else:
-        sys.stdout.write(text)
+        write_stdout(text)
     return 0
 
 

@@ -31,6 +31,20 @@ def path(text: str) -> Path:
     return Path(text)
 
 
+def write_stdout(text: str) -> None:
+    """A command's result on standard output, flushed, so that a full disk or an I/O error behind
+    ``> FILE`` is one line that says it was standard output (a pipe closed early stays quiet)."""
+    from corpus.errors import CorpusError
+
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise CorpusError("standard output", f"cannot be written ({e.strerror or e})") from None
+
+
 def number(kind: type, low: float | None = None, high: float | None = None, *,
            open_low: bool = False) -> Callable[[str], float]:
     """An argparse ``type``: an int or a finite float within [low, high] (``open_low``: above ``low``)."""

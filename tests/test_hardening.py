@@ -529,3 +529,13 @@ def test_a_manifest_file_that_is_a_broken_link_says_so(tmp_path, capsys, link):
     assert main(["check", str(corpus)]) == 2
     one_line_error(capsys, target.name, "Too many levels of symbolic links" if link == "loop"
                    else "is a link to moved-away.txt, which does not exist")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_behind_standard_output_is_named(built):
+    """``> FILE`` on a full disk: the message said only 'No space left on device'."""
+    for args in (["export-sources", str(built), "--lang", "fa"], ["compare", str(built)]):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([*DIPTYCH, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert r.returncode == 2 and r.stderr == ("diptych: error: standard output: cannot be written "
+                                                  "(No space left on device)\n"), r.stderr
