@@ -99,6 +99,21 @@ class _Conventions:
         return None
 
 
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "sentencepiece.bpe.model", "spiece.model",
+                    "source.spm", "vocab.json", "vocab.txt")
+
+
+def _tokenizer(auto, arg: str, kind: str):
+    """The model's tokenizer; a local folder saved without one (``model.save_pretrained`` alone) is
+    said so, not left to fail inside transformers on a missing file name (a TypeError about None)."""
+    folder = Path(arg)
+    if folder.is_dir() and not any((folder / f).is_file() for f in _TOKENIZER_FILES):
+        raise CorpusError(f"{kind}:{arg}", "has no tokenizer files (tokenizer.json, tokenizer_config.json, a "
+                          "sentencepiece model ...); save the tokenizer into the model's folder "
+                          "(tokenizer.save_pretrained)")
+    return auto.from_pretrained(arg)
+
+
 class TransformersTranslator:
     """A Hugging Face seq2seq model (NLLB, M2M100, mBART, Marian, MADLAD, ...)."""
 
@@ -114,7 +129,7 @@ class TransformersTranslator:
             raise ImportError("the transformers translator needs: pip install 'diptych[mt]'") from None
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.tokenizer = AutoTokenizer.from_pretrained(arg)
+        self.tokenizer = _tokenizer(AutoTokenizer, arg, "transformers")
         self.model = AutoModelForSeq2SeqLM.from_pretrained(arg).to(self.device).eval()
         self.conv = _Conventions(self.tokenizer)
         self.batch_size, self.num_beams, self.max_new_tokens = batch_size, num_beams, max_new_tokens
@@ -151,7 +166,7 @@ class CTranslate2Translator:
             raise ImportError("the ctranslate2 translator needs: pip install 'diptych[mt]' ctranslate2") from None
         device = device or ("cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu")
         self.translator = ctranslate2.Translator(arg, device=device)
-        self.tokenizer = AutoTokenizer.from_pretrained(arg)
+        self.tokenizer = _tokenizer(AutoTokenizer, arg, "ctranslate2")
         self.conv = _Conventions(self.tokenizer)
         self.batch_size, self.beam_size, self.max_len = batch_size, beam_size, max_decoding_length
         self.spec = f"ctranslate2:{arg}"

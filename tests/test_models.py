@@ -450,3 +450,24 @@ def test_ray_build_on_a_node_with_a_gpu_matches_the_local_build(st_dir, tmp_path
 
     local = digests(tmp_path / "local")
     assert local == digests(tmp_path / "ray") and "pairs/test-00000-of-00001.parquet" in local
+
+
+def test_a_model_folder_saved_without_its_tokenizer_is_one_line(nllb_dir, tmp_path, monkeypatch, capsys):
+    """``model.save_pretrained`` without ``tokenizer.save_pretrained``: transformers failed with
+    'TypeError: expected str, bytes or os.PathLike object, not NoneType'."""
+    import shutil
+
+    monkeypatch.setenv("DIPTYCH_CACHE", str(tmp_path / "cache"))
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for f in nllb_dir.iterdir():
+        if f.name in ("config.json", "generation_config.json") or f.suffix == ".safetensors":
+            shutil.copy(f, bare / f.name)
+    out = tmp_path / "out.beads"
+    assert main(["align", str(data_file("004")), str(data_file("002")), "--src-lang", "fa", "--tgt-lang", "ar",
+                 "--quiet", "-o", str(out), "--translator", f"transformers:{bare}"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"diptych: error: transformers:{bare}: has no tokenizer files (tokenizer.json, "
+                   "tokenizer_config.json, a sentencepiece model ...); save the tokenizer into the model's "
+                   "folder (tokenizer.save_pretrained)\n")
+    assert not out.exists()
