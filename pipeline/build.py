@@ -228,10 +228,8 @@ def _pooled(jobs: Sequence[StoryJob], settings: BuildSettings, workers: int) -> 
     with _threads_per_worker(workers), ProcessPoolExecutor(
             max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
             initargs=(settings,)) as pool:
-        submitted = (pool.submit(_run_in_worker, job) for job in jobs)
-        flight = deque(islice(submitted, 2 * workers - 1))  # _ordered submits the window's last
-        yield None
-        yield from _ordered(submitted, window=2 * workers, get=lambda f: f.result(), flight=flight)
+        yield from _ordered((pool.submit(_run_in_worker, job) for job in jobs), window=2 * workers,
+                            get=lambda f: f.result())
 
 
 def started(results: Iterator) -> Iterator:
@@ -266,11 +264,12 @@ def _threads_per_worker(workers: int):
                 os.environ[v] = old
 
 
-def _ordered(submitted: Iterator, window: int, get, flight: deque | None = None) -> Iterator:
-    """Results of the submitted work in submission order, with at most ``window`` in flight (``flight``:
-    those already submitted, fewer than ``window``), so the stories waiting to be written do not pile
-    up in memory."""
-    flight = deque() if flight is None else flight
+def _ordered(submitted: Iterator, window: int, get) -> Iterator:
+    """None once the first ``window - 1`` items are submitted (an engine's start: see :func:`started`),
+    then the results in submission order, with at most ``window`` in flight, so the stories waiting
+    to be written do not pile up in memory."""
+    flight = deque(islice(submitted, window - 1))
+    yield None
     for item in submitted:
         flight.append(item)
         if len(flight) >= window:

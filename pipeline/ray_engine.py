@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from itertools import islice
 
 BATCH = 64  # texts per model call: the local engine's batch
 WAIT_S = 0.005  # how long a request waits for others from other stories to join its batch
@@ -251,9 +249,7 @@ def run_ray(jobs: Sequence, settings, workers: int = 1, address: str | None = No
         settings_ref = ray.put(settings)
         submitted = (task.remote(job, settings_ref, actors[i % n_actors], signatures, env)
                      for i, job in enumerate(jobs))
-        flight = deque(islice(submitted, 2 * cpus - 1))  # _ordered submits the window's last
-        yield None  # started (see pipeline.build.started)
-        yield from _ordered(submitted, window=2 * cpus, get=_get, flight=flight)
+        yield from _ordered(submitted, window=2 * cpus, get=_get)
     finally:
         if ray.is_initialized():
             STARTED[:] = [a.name for a in actors if a.stop()]
