@@ -125,7 +125,7 @@ class _Store:
             _retry(lambda: self.db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, value BLOB NOT NULL)"), path)
         except (OSError, sqlite3.Error) as e:
-            raise CorpusError(path.parent, f"cannot be used as the cache folder ({' '.join(str(e).split())}); "
+            raise CorpusError(path.parent, f"cannot be used as the cache folder ({e}); "
                               "set DIPTYCH_CACHE to a writable folder, or pass --no-cache") from None
 
     def get_many(self, keys: list[str]) -> dict[str, bytes]:
@@ -161,7 +161,7 @@ def _retry(action, path: Path):
         except sqlite3.OperationalError as e:
             waited = time.monotonic() - start
             if not any(w in str(e) for w in ("locked", "busy")):
-                raise CorpusError(path, f"the cache database failed ({' '.join(str(e).split())}); "
+                raise CorpusError(path, f"the cache database failed ({e}); "
                                   "remove it or pass --no-cache") from None
             if waited >= LOCK_BUDGET_S:
                 raise CorpusError(path, f"the cache database stayed locked by another process for {waited:.0f} s; "

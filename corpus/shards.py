@@ -138,14 +138,14 @@ def read_shards(root: Path, config: str):
         try:
             tables.append(pq.read_table(path))
         except (OSError, pa.ArrowException) as e:
-            raise CorpusError(path, f"not a readable parquet file ({' '.join(str(e).split())})") from None
+            raise CorpusError(path, f"not a readable parquet file ({e})") from None
     if len(tables) == 1:
         table = tables[0]
     else:
         try:
             table = pa.concat_tables(tables, promote_options="none")
         except pa.ArrowException as e:
-            raise CorpusError(Path(root) / config, f"shards with different columns ({' '.join(str(e).split())})") from None
+            raise CorpusError(Path(root) / config, f"shards with different columns ({e})") from None
     if "id" in table.column_names and table.num_rows:  # every row id once: a shard copied twice repeats them
         import pyarrow.compute as pc
 

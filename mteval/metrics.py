@@ -46,7 +46,7 @@ def _load_spm(path: Path, size: int, mtime_ns: int):  # noqa: ANN202 - size and 
     try:
         sp.LoadFromSerializedProto(data)
     except (RuntimeError, OSError, TypeError) as e:
-        raise CorpusError(path, f"not a SentencePiece model ({' '.join(str(e).split())})") from None
+        raise CorpusError(path, f"not a SentencePiece model ({e})") from None
     return sp, hashlib.sha256(data).hexdigest()
 
 
