@@ -200,6 +200,36 @@ def test_a_build_on_a_ray_instance_started_with_ray_start(tmp_path, monkeypatch)
     assert db.execute("SELECT COUNT(*) FROM wordvectors").fetchone()[0] > 20  # the driver writes none
 
 
+def test_an_own_ray_instance_stops_without_waiting_on_its_autoscaler_monitor(monkeypatch):
+    """Ray stops the GCS before its autoscaler monitor, and then waits a second on the monitor's SIGTERM
+    handler (which tries to reach the GCS) before killing it: 1.0 of the 1.3 s a shutdown took. The
+    build's own instance stops the monitor first; Ray's shutdown then finds it gone, and every process
+    the instance started is stopped."""
+    import logging
+
+    import ray
+    from ray._private import node as ray_node
+    from ray._private import worker as ray_worker
+
+    from pipeline.ray_engine import _shutdown
+
+    alive_when_reached: list[bool] = []
+    kill = ray_node.Node._kill_process_impl
+
+    def spy(self, process_type, *args, **kwargs):
+        if process_type == "monitor":
+            alive_when_reached.extend(i.process.poll() is None for i in self.all_processes.get(process_type, ()))
+        return kill(self, process_type, *args, **kwargs)
+
+    monkeypatch.setattr(ray_node.Node, "_kill_process_impl", spy)
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(address="local", num_cpus=1, log_to_driver=False, logging_level=logging.ERROR)
+    started = [i.process for infos in ray_worker._global_node.all_processes.values() for i in infos]
+    _shutdown()
+    assert alive_when_reached == [False]
+    assert not ray.is_initialized() and all(p.poll() is not None for p in started)
+
+
 def test_engine_options_are_checked(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "-o", str(out), "--ray-address", "auto"]) == 2
