@@ -292,7 +292,8 @@ def _shutdown() -> None:
     Ray stops the GCS before its autoscaler monitor, whose SIGTERM handler then tries to report to
     the GCS; Ray waits a second for it to exit before it sends SIGKILL. That was 1.0 s of a 1.3 s
     shutdown on two cores, for a process a local instance has no use for, so the monitor gets the
-    SIGKILL first. (Through Ray's private node handle: where that has moved, the plain shutdown runs.)"""
+    SIGKILL first. (Through Ray's private node handle: where that has moved, the plain shutdown runs.
+    A driver that joined a running cluster holds none of its processes, so nothing is killed there.)"""
     import ray
 
     try:

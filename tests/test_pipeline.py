@@ -85,6 +85,21 @@ class _StoryTaskNiceness:
         self._thread.join()
 
 
+def _pids(marker: bytes) -> set[int]:
+    """The processes whose command line contains ``marker``."""
+    import os
+
+    out = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker in f.read():
+                    out.add(int(pid))
+        except OSError:
+            continue
+    return out
+
+
 def test_one_and_two_workers_and_ray_build_byte_identical_sharded_datasets(tmp_path, monkeypatch):
     """Same bytes whatever the engine and the number of workers; small shards so every config is
     split in several, and `datasets` reads them back as one split in order."""
@@ -186,10 +201,13 @@ def test_a_build_on_a_ray_instance_started_with_ray_start(tmp_path, monkeypatch)
     subprocess.run([ray_cli, "start", "--head", "--num-cpus", "2", "--include-dashboard=false"], check=True,
                    env=dict(env, RAY_USAGE_STATS_ENABLED="0"), capture_output=True)
     try:
+        monitors = _pids(b"autoscaler/_private/monitor.py")
         with _StoryTaskNiceness() as nice:
             assert main(["build", "-o", str(tmp_path / "ray"), "--quiet", "--engine", "ray", "--ray-address",
                          "auto"]) == 0
         assert nice.seen == {15}  # a cluster someone started keeps its own settings (Ray's default here)
+        # the build stops only what it started: the cluster's autoscaler monitor runs on
+        assert monitors and _pids(b"autoscaler/_private/monitor.py") == monitors
         # without an address the build starts an instance of its own with --workers CPUs, even with
         # this one running (ray.init() alone would join it, and refuse num_cpus)
         assert main(["build", "-o", str(tmp_path / "own"), "--quiet", "--engine", "ray", "--workers", "2"]) == 0
