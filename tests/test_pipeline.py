@@ -53,6 +53,25 @@ def _rows(out: Path, config: str, column: str) -> list:
     return read_config(out, config).column(column).to_pylist()
 
 
+def _pids(match) -> set[int]:
+    """The processes whose command line (bytes, NUL-separated) ``match`` accepts."""
+    import os
+
+    out = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if match(f.read()):
+                    out.add(int(pid))
+        except OSError:
+            continue
+    return out
+
+
+def _is_monitor(cmdline: bytes) -> bool:
+    return b"autoscaler/_private/monitor.py" in cmdline
+
+
 class _StoryTaskNiceness:
     """Samples, while it runs, the niceness of every Ray worker process running a story
     (``ray::_story_task``): the CPU priority the build's stories get."""
@@ -67,14 +86,9 @@ class _StoryTaskNiceness:
         return self
 
     def _sample(self) -> None:
-        import os
-
         while not self._stop.wait(0.02):
-            for pid in filter(str.isdigit, os.listdir("/proc")):
+            for pid in _pids(lambda cmdline: cmdline.startswith(b"ray::_story_task")):
                 try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        if not f.read().startswith(b"ray::_story_task"):
-                            continue
                     with open(f"/proc/{pid}/stat") as f:
                         self.seen.add(int(f.read().rsplit(")", 1)[1].split()[16]))
                 except (OSError, IndexError, ValueError):
@@ -83,21 +97,6 @@ class _StoryTaskNiceness:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-
-
-def _pids(marker: bytes) -> set[int]:
-    """The processes whose command line contains ``marker``."""
-    import os
-
-    out = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if marker in f.read():
-                    out.add(int(pid))
-        except OSError:
-            continue
-    return out
 
 
 def test_one_and_two_workers_and_ray_build_byte_identical_sharded_datasets(tmp_path, monkeypatch):
@@ -201,13 +200,13 @@ def test_a_build_on_a_ray_instance_started_with_ray_start(tmp_path, monkeypatch)
     subprocess.run([ray_cli, "start", "--head", "--num-cpus", "2", "--include-dashboard=false"], check=True,
                    env=dict(env, RAY_USAGE_STATS_ENABLED="0"), capture_output=True)
     try:
-        monitors = _pids(b"autoscaler/_private/monitor.py")
+        monitors = _pids(_is_monitor)
         with _StoryTaskNiceness() as nice:
             assert main(["build", "-o", str(tmp_path / "ray"), "--quiet", "--engine", "ray", "--ray-address",
                          "auto"]) == 0
         assert nice.seen == {15}  # a cluster someone started keeps its own settings (Ray's default here)
         # the build stops only what it started: the cluster's autoscaler monitor runs on
-        assert monitors and _pids(b"autoscaler/_private/monitor.py") == monitors
+        assert monitors and _pids(_is_monitor) == monitors
         # without an address the build starts an instance of its own with --workers CPUs, even with
         # this one running (ray.init() alone would join it, and refuse num_cpus)
         assert main(["build", "-o", str(tmp_path / "own"), "--quiet", "--engine", "ray", "--workers", "2"]) == 0
