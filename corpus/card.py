@@ -80,6 +80,8 @@ def _comparable_section(corpus, tally: dict[str, dict], threshold: float) -> lis
         "the mean cosine of both sentences' nearest neighbours, Artetxe & Schwenk 2019) reaches the threshold "
         f"in the build settings ({threshold} here; the default is the lowest margin that keeps links 95% "
         "precise on gold-aligned development sets cut into story-sized pieces; see the diptych README). "
+        "A sentence linked to one parallel version and to nothing in the other is also linked to the sentence "
+        "of the other version aligned with its link (`via_ids`), when its ratio margin there is at least 1. "
         "A linked sentence gets one row per link, with `conflicts`: figures that disagree (with the words they "
         "count; a bound the other figure meets is noted as vaguer, not a conflict), dates, names and sources, "
         "attribution verbs, hedges and loaded words on one side only. `differences` are what the linked sentence "
@@ -90,7 +92,9 @@ def _comparable_section(corpus, tally: dict[str, dict], threshold: float) -> lis
         "Columns: `id`, `story_id`, `doc_id` (the comparable document), `lang`, `text` (one sentence, original "
         "characters), `ids` (its sentence id, resolvable in `documents`), `status` (`linked`, `unlinked`, "
         "`boilerplate`), `ref_doc_id`, `ref_lang`, `ref_text`, `ref_ids` (the parallel version's sentence; null "
-        "unless linked), `score` (the link's ratio margin; null unless linked), `conflicts` "
+        "unless linked), `via_ids` (for a link carried through the alignment of the two parallel versions, the "
+        "other version's sentence it was carried from; null otherwise), `score` (the link's ratio margin; null "
+        "unless linked), `conflicts` "
         "(`{kind, text, ref_text, note}`, kind one of number, date, entity, attribution, hedge, evaluative), "
         "`differences` (`{lang, start, end, text, kind, note}`).",
         "",

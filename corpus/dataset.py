@@ -139,17 +139,21 @@ def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs
     link's conflicts and typed differences (:func:`framing.conflicts.compare_claims` in the build).
     """
     index = {u.id: k for k, u in enumerate(u for u in units if u.alignable)}
-    by_unit: dict[int, list[tuple[Reference, Sentence, object]]] = {}  # alignable index -> (ref, its sentence, link)
+    alignable = {id(ref): [x for x in ref.units if x.alignable] for ref in refs}
+    # alignable index -> (ref, its sentence, link, the other version's sentence a carried link came from)
+    by_unit: dict[int, list[tuple[Reference, Sentence, object, str | None]]] = {}
     for ref in refs:
-        targets = [x for x in ref.units if x.alignable]
+        other = next((o for o in refs if o is not ref), None)
         for link in ref.links:
-            by_unit.setdefault(link.src, []).append((ref, targets[link.tgt], link))
+            via = getattr(link, "via", None)
+            via_id = sentence_id(other.entry.id, alignable[id(other)][via]) if via is not None and other else None
+            by_unit.setdefault(link.src, []).append((ref, alignable[id(ref)][link.tgt], link, via_id))
     rows: list[dict] = []
 
     def add(u: Sentence, status: str, **ref_columns) -> None:
         rows.append({"id": f"{story_id}/{entry.id}/{len(rows):05d}", "story_id": story_id, "doc_id": entry.id,
                      "lang": entry.lang, "text": u.text, "ids": [sentence_id(entry.id, u)], "status": status,
-                     "ref_doc_id": None, "ref_lang": None, "ref_text": None, "ref_ids": None, "score": None,
+                     "ref_doc_id": None, "ref_lang": None, "ref_text": None, "ref_ids": None, "via_ids": None, "score": None,
                      "conflicts": [], "differences": []} | ref_columns)
 
     for u in units:
@@ -159,11 +163,12 @@ def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs
         linked = by_unit.get(index[u.id], [])
         if not linked:
             add(u, "unlinked")
-        for ref, target, link in linked:
+        for ref, target, link, via_id in linked:
             conflicts, diffs = compare(u.text, entry.lang, target.text, ref.entry.lang,
                                        label=entry.id, ref_label=ref.entry.id)
             add(u, "linked", ref_doc_id=ref.entry.id, ref_lang=ref.entry.lang, ref_text=target.text,
-                ref_ids=[sentence_id(ref.entry.id, target)], score=_round(link.score),
+                ref_ids=[sentence_id(ref.entry.id, target)], via_ids=[via_id] if via_id else None,
+                score=_round(link.score),
                 conflicts=[c.to_dict() for c in conflicts], differences=[d.to_dict() for d in diffs])
     return rows
 

@@ -91,7 +91,7 @@ def features(config: str, langs: Sequence[str] = ("ar", "fa")):
     if config == "comparable":
         return Features({
             "id": s, "story_id": s, "doc_id": s, "lang": s, "text": s, "ids": [s],
-            "status": s, "ref_doc_id": s, "ref_lang": s, "ref_text": s, "ref_ids": [s],
+            "status": s, "ref_doc_id": s, "ref_lang": s, "ref_text": s, "ref_ids": [s], "via_ids": [s],
             "score": Value("float64"), "conflicts": [_conflict()], "differences": [_difference()],
         })
     raise ValueError(f"unknown config {config!r}; expected one of {CONFIGS}")

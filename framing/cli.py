@@ -62,7 +62,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _compare_line(r: dict) -> str:
     conflicts = "; ".join(f"{c['kind']}: {c['note']}" for c in r["conflicts"])
     score = "" if r["score"] is None else f"{r['score']:.3f}"
-    return "\t".join((r["doc_id"], r["ids"][0], r["status"], ",".join(r["ref_ids"] or []), score, conflicts,
+    ref = ",".join(r["ref_ids"] or [])
+    if r.get("via_ids"):  # carried through the parallel versions' alignment (older datasets lack the column)
+        ref += f" (via {','.join(r['via_ids'])})"
+    return "\t".join((r["doc_id"], r["ids"][0], r["status"], ref, score, conflicts,
                       r["text"], r["ref_text"] or ""))
 
 

@@ -66,15 +66,22 @@ class BuildReport:
     shards: dict[str, int] = field(default_factory=dict)  # config -> parquet files
 
 
-def link_documents(units: Sequence[Sentence], ref_units: Sequence[Sentence], encoder, config=None) -> list:
-    """Claim links between the alignable units of a comparable document and of a parallel version."""
+def link_to_pair(units: Sequence[Sentence], a_units: Sequence[Sentence], b_units: Sequence[Sentence], beads,
+                 encoder, config=None) -> tuple[list, list]:
+    """Claim links between the alignable units of a comparable document and of the two parallel versions,
+    whose alignment ``beads`` (indices into their alignable units) carries a link to one version over
+    to the other (:func:`align.links.link_to_pair`)."""
     from align.links import LinkConfig, link_sentences
+    from align.links import link_to_pair as link_pair
 
-    a = [u.text for u in units if u.alignable]
-    b = [u.text for u in ref_units if u.alignable]
-    if not a or not b:
-        return []
-    return link_sentences(encoder.encode(a), encoder.encode(b), config or LinkConfig())
+    config = config or LinkConfig()
+    texts = [[u.text for u in us if u.alignable] for us in (units, a_units, b_units)]
+    if not texts[0]:
+        return [], []
+    x = encoder.encode(texts[0])
+    if not texts[1] or not texts[2]:  # one version has nothing to link to: nothing to carry either
+        return tuple(link_sentences(x, encoder.encode(t), config) if t else [] for t in texts[1:])
+    return link_pair(x, encoder.encode(texts[1]), encoder.encode(texts[2]), [(b.src, b.tgt) for b in beads], config)
 
 
 @dataclass
@@ -166,8 +173,14 @@ def run_story(job: StoryJob, settings: BuildSettings, models: Models) -> StoryRe
                              cache=models.word_vectors)
         summ = summary.summarise(rows, p.langs)
     comparable: list[dict] = []
-    linked = {e.id: [Reference(r, units[r.id], link_documents(units[e.id], units[r.id], encoder, settings.link_config()))
-                     for r in ((p.a, p.b) if p is not None else ())] for e in job.comparables}
+    linked: dict[str, list[Reference]] = {}
+    for e in job.comparables:
+        if p is None:
+            linked[e.id] = []
+            continue
+        to_a, to_b = link_to_pair(units[e.id], units[p.a.id], units[p.b.id], result.alignment.beads, encoder,
+                                  settings.link_config())
+        linked[e.id] = [Reference(p.a, units[p.a.id], to_a), Reference(p.b, units[p.b.id], to_b)]
     # what each linked sentence says that its reference does not: one pass of the token model for the story
     pairs: dict[tuple[str, str, str, str], None] = {}
     for e in job.comparables:
@@ -431,5 +444,5 @@ class _Exports:
             f.close()
 
 
-__all__ = ["BuildReport", "BuildSettings", "Models", "StoryJob", "StoryResult", "build", "link_documents",
-           "run_local", "run_stories", "run_story", "story_jobs"]
+__all__ = ["BuildReport", "BuildSettings", "Models", "StoryJob", "StoryResult", "build", "link_to_pair", "run_local",
+           "run_stories", "run_story", "story_jobs"]

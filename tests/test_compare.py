@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from align.links import LinkConfig, judge, link_sentences, margins, read_judgements
+from align.links import Link, LinkConfig, carry_links, judge, link_sentences, margins, read_judgements
 from pipeline.cli import main
 from framing.conflicts import compare_claims
 
@@ -42,6 +42,22 @@ def test_links_are_mutual_best_matches_over_the_threshold():
     # a very high threshold links nothing; an empty side links nothing
     assert link_sentences(unit(x), unit(y), LinkConfig(threshold=9.0)) == []
     assert link_sentences(unit(x), np.zeros((0, 32))) == []
+
+
+def test_a_link_to_one_version_carries_to_the_other_through_their_alignment():
+    """Rows 0-3 of a comparable document, versions A and B aligned A0-B1, A1-B2, A2-B0, A3-B3."""
+    beads = [((0,), (1,)), ((1,), (2,)), ((2,), (0,)), ((3,), (3,))]
+    links_a = [Link(0, 0, 1.05, 0.9), Link(1, 1, 1.03, 0.9), Link(2, 2, 1.04, 0.9), Link(3, 3, 1.04, 0.9)]
+    links_b = [Link(2, 0, 1.05, 0.9)]  # row 2 has a link of its own to B
+    mb = np.array([[0.90, 1.01, 0.95, 0.9],   # best match B1, aligned with A0 (its link): carried
+                   [0.98, 0.97, 0.99, 0.9],   # best match B2, aligned with A1, but margin under 1: not
+                   [1.05, 1.00, 0.90, 0.9],   # has its own link: kept as it is
+                   [1.02, 0.90, 0.90, 1.0]])  # best match B0 is not aligned with A3 (its link): not
+    sim = mb * 0.8
+    out = carry_links(links_a, links_b, beads, mb, sim)
+    assert out == [Link(0, 1, 1.01, pytest.approx(0.808), via=0), Link(2, 0, 1.05, 0.9)]
+    # a B sentence another row already has is not taken again
+    assert carry_links(links_a, [Link(2, 1, 1.05, 0.9)], beads, mb, sim) == [Link(2, 1, 1.05, 0.9)]
 
 
 # -- conflicts ----------------------------------------------------------------
@@ -124,10 +140,17 @@ def test_every_unit_of_every_comparable_document_is_in_the_config(bundled, rows)
         for r in mine:
             assert r["status"] in ("linked", "unlinked", "boilerplate") and r["lang"] == e.lang
             if r["status"] == "linked":
-                assert r["ref_doc_id"] in ("002", "004") and r["ref_ids"] and r["score"] >= LinkConfig().threshold
+                assert r["ref_doc_id"] in ("002", "004") and r["ref_ids"]
+                if r["via_ids"] is None:  # a link of its own
+                    assert r["score"] >= LinkConfig().threshold
+                else:  # carried from a link of its own to the other version, through the parallel alignment
+                    (via,) = r["via_ids"]
+                    assert via.split(":")[0] == ({"002", "004"} - {r["ref_doc_id"]}).pop() and r["score"] >= 1.0
+                    assert [x for x in mine if x["ids"] == r["ids"] and x["ref_ids"] == [via] and not x["via_ids"]]
             else:  # one row, nothing referenced
                 assert [x["status"] for x in mine if x["ids"] == r["ids"]] == [r["status"]]
                 assert r["ref_doc_id"] is None and r["ref_ids"] is None and r["score"] is None
+                assert r["via_ids"] is None
                 assert r["conflicts"] == []
     assert len({r["id"] for r in rows}) == len(rows)
 
@@ -144,6 +167,19 @@ def test_001s_144_sentence_links_to_002s_without_a_number_conflict(rows):
     hits = _linked(rows, "001", "مقتل 144 شخصًا", "002")
     assert len(hits) == 1 and "144 شخصا على الأقل" in hits[0]["ref_text"]
     assert not [c for c in hits[0]["conflicts"] if c["kind"] == "number"]
+
+
+def test_001s_144_sentence_reaches_the_persian_version_through_the_arabic_one(rows):
+    """Its margin against the Persian 144 sentence (1.011) is under the threshold, as cross-lingual
+    margins are; the link to 002's 144 sentence, aligned with that Persian sentence, carries it.
+    001's heading "the White House called the accusation nonsense" (linked, wrongly, to 002's "the
+    White House had no comment") is not carried: its best Persian match is another sentence."""
+    (hit,) = _linked(rows, "001", "مقتل 144 شخصًا", "004")
+    (own,) = _linked(rows, "001", "مقتل 144 شخصًا", "002")
+    assert "144 نفر" in hit["ref_text"] and hit["via_ids"] == own["ref_ids"] and own["via_ids"] is None
+    assert 1.0 <= hit["score"] < LinkConfig().threshold
+    assert not [c for c in hit["conflicts"] if c["kind"] == "number"]
+    assert _linked(rows, "001", "هراء", "004") == []
 
 
 def test_a_linked_sentence_shows_what_its_reference_does_not_say(rows):
@@ -198,6 +234,8 @@ def test_compare_prints_links_and_conflicts(built, capsys):
     assert out[0].split("\t")[:3] == ["doc", "sentence", "status"]
     line = next(x for x in out[1:] if x.startswith("000\t") and "143" in x and "\t002:" in x)
     assert "number: the figures disagree: 143 in 000 against 144 in 002" in line
+    carried = next(x for x in out[1:] if x.startswith("001\t") and "\t004:" in x and "144" in x).split("\t")
+    assert carried[3].startswith("004:") and carried[3].endswith("(via 002:4)"), carried[3]
     assert all("\tunlinked\t" not in x for x in out)
     assert main(["compare", str(built), "--unlinked"]) == 0
     assert any("\tunlinked\t" in x and "نافالني" in x for x in capsys.readouterr().out.splitlines())
