@@ -20,6 +20,11 @@ and the held-out set's precision and recall at it are printed: the figures to
 expect on data nobody tuned on. The default (align.links.LinkConfig) is the
 choice on all four sets; the script says whether it agrees.
 
+Then links carried through the parallel alignment (align.links.carry_links), on
+the one development text with three versions, TransRead's Candide (English
+against its French, Spanish and Greek translations): precision and recall of the
+links to one translation, with and without those carried from the other.
+
 Then the bundled story: the links the build makes between the other outlets'
 coverage and the Reuters versions, against the hand-checked links and non-links
 in tests/data/crocus-2024.links.tsv (see its header for how it was made).
