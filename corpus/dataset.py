@@ -145,16 +145,16 @@ def comparable_rows(story_id: str, entry: Entry, units: Sequence[Sentence], refs
     for ref in refs:
         other = next((o for o in refs if o is not ref), None)
         for link in ref.links:
-            via = getattr(link, "via", None)
-            via_id = sentence_id(other.entry.id, alignable[id(other)][via]) if via is not None and other else None
+            carried = link.via is not None and other is not None
+            via_id = sentence_id(other.entry.id, alignable[id(other)][link.via]) if carried else None
             by_unit.setdefault(link.src, []).append((ref, alignable[id(ref)][link.tgt], link, via_id))
     rows: list[dict] = []
 
     def add(u: Sentence, status: str, **ref_columns) -> None:
         rows.append({"id": f"{story_id}/{entry.id}/{len(rows):05d}", "story_id": story_id, "doc_id": entry.id,
                      "lang": entry.lang, "text": u.text, "ids": [sentence_id(entry.id, u)], "status": status,
-                     "ref_doc_id": None, "ref_lang": None, "ref_text": None, "ref_ids": None, "via_ids": None, "score": None,
-                     "conflicts": [], "differences": []} | ref_columns)
+                     "ref_doc_id": None, "ref_lang": None, "ref_text": None, "ref_ids": None, "via_ids": None,
+                     "score": None, "conflicts": [], "differences": []} | ref_columns)
 
     for u in units:
         if not u.alignable:
