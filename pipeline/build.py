@@ -71,17 +71,11 @@ def link_to_pair(units: Sequence[Sentence], a_units: Sequence[Sentence], b_units
     """Claim links between the alignable units of a comparable document and of the two parallel versions,
     whose alignment ``beads`` (indices into their alignable units) carries a link to one version over
     to the other (:func:`align.links.link_to_pair`)."""
-    from align.links import LinkConfig, link_sentences
+    from align.links import LinkConfig
     from align.links import link_to_pair as link_pair
 
-    config = config or LinkConfig()
-    texts = [[u.text for u in us if u.alignable] for us in (units, a_units, b_units)]
-    if not texts[0]:
-        return [], []
-    x = encoder.encode(texts[0])
-    if not texts[1] or not texts[2]:  # one version has nothing to link to: nothing to carry either
-        return tuple(link_sentences(x, encoder.encode(t), config) if t else [] for t in texts[1:])
-    return link_pair(x, encoder.encode(texts[1]), encoder.encode(texts[2]), [(b.src, b.tgt) for b in beads], config)
+    x, ya, yb = (encoder.encode([u.text for u in us if u.alignable]) for us in (units, a_units, b_units))
+    return link_pair(x, ya, yb, [(b.src, b.tgt) for b in beads], config or LinkConfig())
 
 
 @dataclass
