@@ -8,6 +8,7 @@ module only runs them in order and writes the result atomically.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -76,6 +77,27 @@ def link_to_pair(units: Sequence[Sentence], a_units: Sequence[Sentence], b_units
 
     x, ya, yb = (encoder.encode([u.text for u in us if u.alignable]) for us in (units, a_units, b_units))
     return link_pair(x, ya, yb, [(b.src, b.tgt) for b in beads], config or LinkConfig())
+
+
+CODE_PACKAGES = ("align", "corpus", "framing", "mteval", "pipeline")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 of the source and data files of every package a story's rows come from. It keys the
+    stories kept for ``--resume``: the version number does not change with every edit, and a build
+    resumed after the code changed must redo every story rather than mix old results with new."""
+    import hashlib
+    from importlib.util import find_spec
+
+    digest = hashlib.sha256()
+    for name in CODE_PACKAGES:  # found, not imported: importing them all would cost the build's start
+        root = Path(next(iter(find_spec(name).submodule_search_locations)))
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                           and p.suffix in (".py", ".toml", ".txt", ".json", ".tsv")):
+            digest.update(f"{name}/{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -354,7 +376,7 @@ def _build_into(tmp: Path, corpus: Corpus, settings: BuildSettings, quiet: bool,
     jobs = story_jobs(corpus)
     models = Models(settings)  # the card's signatures and the resume keys; the work itself when local with 1 worker
     signature = build_signature(settings, models.encoder, models.translator)
-    keys = [job.key(signature) for job in jobs]
+    keys = [job.key(f"{signature}|code:{code_fingerprint()}") for job in jobs]
     done = {k for k in keys if store.has(k)}
     todo = [job for job, k in zip(jobs, keys) if k not in done]
     computed = iter(run_stories(todo, settings, workers, models, engine, ray_address)) if todo else iter(())

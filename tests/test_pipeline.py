@@ -179,6 +179,33 @@ def test_a_killed_build_resumes_without_redoing_finished_stories(tmp_path, capsy
     assert "Reuters (Arabic service)" in (out / "README.md").read_text("utf-8")
 
 
+def test_a_build_resumed_after_the_code_changed_redoes_every_story(tmp_path, capsys, monkeypatch):
+    """The stories kept for --resume are keyed by the code as well as the inputs and settings: the
+    version number stays 0.1.0 through every edit, and a build resumed after one must not mix
+    results of the old code with the new."""
+    import pipeline.build
+
+    corpus = _three_stories(tmp_path)
+    out = tmp_path / "out"
+    real = pipeline.build.run_stories
+
+    def stopped_after_one(*args, **kwargs):
+        for k, result in enumerate(real(*args, **kwargs)):
+            if k == 1:
+                raise KeyboardInterrupt  # the build stops with one story finished
+            yield result
+
+    monkeypatch.setattr(pipeline.build, "run_stories", stopped_after_one)
+    assert main(["build", str(corpus), "-o", str(out), "--quiet"]) != 0
+    assert len(list((tmp_path / ".out.stories").glob("*.pickle"))) == 1 and not out.exists()
+    monkeypatch.setattr(pipeline.build, "run_stories", real)
+    fingerprint = pipeline.build.code_fingerprint()
+    assert len(fingerprint) == 64 and fingerprint == pipeline.build.code_fingerprint()
+    monkeypatch.setattr(pipeline.build, "code_fingerprint", lambda: "0" * 64)  # an edit to any module
+    assert main(["build", str(corpus), "-o", str(out), "--resume"]) == 0
+    assert "(0 of 3 stories taken from the interrupted build)" in capsys.readouterr().err
+
+
 def test_a_build_on_a_ray_instance_started_with_ray_start(tmp_path, monkeypatch):
     """`ray start --head`, then `--engine ray --ray-address auto`: the stories run in that instance's
     workers, which do not inherit the driver's environment but are given its DIPTYCH_CACHE (they
