@@ -119,11 +119,11 @@ def carry_links(links_a: Sequence[Link], links_b: Sequence[Link], beads: Sequenc
     taken = {x.tgt for x in links_b}
     out = list(links_b)
     for link in links_a:
-        j = int(margins_b[link.src].argmax())
-        if link.src in have or j in taken or j not in partner.get(link.tgt, ()):
+        if link.src in have:
             continue
-        if margins_b[link.src, j] >= 1.0:
-            out.append(Link(link.src, int(j), float(margins_b[link.src, j]), float(sim_b[link.src, j]), via=link.tgt))
+        j = int(margins_b[link.src].argmax())
+        if j not in taken and j in partner.get(link.tgt, ()) and margins_b[link.src, j] >= 1.0:
+            out.append(Link(link.src, j, float(margins_b[link.src, j]), float(sim_b[link.src, j]), via=link.tgt))
             taken.add(j)
     return sorted(out, key=lambda x: x.src)
 
