@@ -147,6 +147,14 @@ def _prefix(x: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros((1, x.shape[1]), dtype=np.float64), np.cumsum(x, axis=0, dtype=np.float64)])
 
 
+def _fenced_total(lengths: np.ndarray) -> float:
+    """Sum of ``lengths``, each capped at Tukey's far-out fence (Q3 + 3 x IQR) of them."""
+    if not len(lengths):
+        return 0.0
+    q1, q3 = np.percentile(lengths, [25, 75])
+    return float(np.minimum(lengths, q3 + 3 * (q3 - q1)).sum())
+
+
 def _break_counts(headings: np.ndarray | None) -> np.ndarray | None:
     """Prefix counts of breaks, a break before and after every heading (a heading stands alone)."""
     if headings is None:
@@ -261,7 +269,10 @@ class BeadScorer:
         self.n, self.m = src.n, tgt.n
         self.ls = np.concatenate([[0.0], np.cumsum([len(t) for t in src_texts], dtype=np.float64)])
         self.lt = np.concatenate([[0.0], np.cumsum([len(t) for t in tgt_texts], dtype=np.float64)])
-        self.ratio = (self.ls[-1] / self.lt[-1]) if self.n and self.m and self.lt[-1] else 1.0
+        # the documents' length ratio, each sentence counted up to the far-out fence of its document's
+        # lengths: a scraped page's one huge line must not rescale every bead of the pair
+        ts, tt = _fenced_total(np.diff(self.ls)), _fenced_total(np.diff(self.lt))
+        self.ratio = ts / tt if self.n and self.m and tt else 1.0
         # headings pair with headings (or nothing), never with body sentences
         self.src_headings, self.tgt_headings = src_headings, tgt_headings
         # breaks[s]: no bead side may hold both sentence s-1 and s (a heading's edges)
