@@ -88,7 +88,7 @@ def _align_config(args: argparse.Namespace):
     from align.similarity import SimilarityConfig
 
     sim = SimilarityConfig(skip=args.skip, gap_extend=args.gap_extend, neighbours=args.neighbours,
-                           number_weight=args.number_weight, support=args.support)
+                           number_weight=args.number_weight, support=args.support, length_power=args.length_power)
     side = args.max_size - 1 if args.max_side is None else args.max_side
     if side > args.max_size - 1:  # a bead with max-side sentences on one side needs one on the other
         raise ValueError(f"--max-side {side}: must be at most --max-size - 1 ({args.max_size - 1})")
@@ -306,6 +306,9 @@ def _add_aligner_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--support", type=number(float, 0), default=sc.support, help="a merged bead loses this many sigmas per unit its "
                    "weakest sentence falls short of an anchor link's preference for its counterpart "
                    f"(default {sc.support}; 0: off)")
+    p.add_argument("--length-power", type=number(float, 0), default=sc.length_power,
+                   help="raise a bead's length factor, log2(1 + min/max of its sides' lengths), to this power "
+                   f"(default {sc.length_power}; Bertalign's is 1, 0: lengths ignored)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,12 +34,13 @@ from devsets import SETS, load_set  # noqa: E402
 
 # The settings chosen here (SimilarityConfig fields) and the values tried.
 GRID = {
-    "neighbours": (1, 2),
     "skip": (0.5, 1.0, 2.0),
-    "gap_extend": (0.0, 1.0),
-    "number_weight": (0.0, 1.0),
     "support": (0.0, 0.1, 0.2),
+    "length_power": (1.0, 1.5, 2.0),
 }
+# Held at the values every fold chose when they were in the grid (72 combinations with
+# neighbours 1/2, skip, gap_extend 0/1, number_weight 0/1 and support, on 2026-12-02).
+FIXED = {"neighbours": 2, "gap_extend": 0.0, "number_weight": 1.0}
 
 
 def key(combo: dict) -> str:
@@ -51,7 +52,7 @@ def evaluate(combo: dict, docs: dict, encoder) -> dict[str, float]:
     from align.scoring import score_alignments
 
     config = AlignConfig()
-    config = replace(config, similarity=replace(config.similarity, **combo))
+    config = replace(config, similarity=replace(config.similarity, **FIXED, **combo))
     out = {}
     for name, ds in docs.items():
         beads = [align(d.src, d.tgt, encoder=encoder, config=config).beads for d in ds]
@@ -82,7 +83,7 @@ def persian_arabic(combo: dict, encoder) -> float:
     corpus = load_corpus()
     fa, ar = segment_document(corpus.documents["004"]), segment_document(corpus.documents["002"])
     config = AlignConfig()
-    config = replace(config, similarity=replace(config.similarity, **combo))
+    config = replace(config, similarity=replace(config.similarity, **FIXED, **combo))
     hand = read_beads(Path(__file__).resolve().parents[1] / "tests/data/crocus-2024.fa-ar.beads")
     return score_alignments([hand], [align_documents(fa, ar, encoder=encoder, config=config).beads]).f1_strict
 
@@ -103,8 +104,6 @@ def main() -> None:
     docs = {name: load_set(name) for name in SETS}
     results = json.loads(args.results.read_text()) if args.results and args.results.exists() else {}
     combos = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
-    if "bertalign" not in results:
-        results["bertalign"] = bertalign_scores(docs, encoder)
     for n, combo in enumerate(combos, 1):
         k = key(combo)
         if k not in results:
@@ -115,6 +114,10 @@ def main() -> None:
             if args.results:
                 args.results.write_text(json.dumps(results, indent=1))
 
+    if "bertalign" not in results:  # last: its 1-4-run workload is the slow part of a first run
+        results["bertalign"] = bertalign_scores(docs, encoder)
+        if args.results:
+            args.results.write_text(json.dumps(results, indent=1))
     ref = results["bertalign"]
     fa_ar: dict[str, float] = {}
 
@@ -146,7 +149,8 @@ def main() -> None:
 
     defaults = SimilarityConfig()
     current = {k: getattr(defaults, k) for k in GRID}
-    print(f"  shipped defaults: {key(current)}" + ("  (the same)" if current == best else "  (DIFFERENT)"))
+    fixed_ok = all(getattr(defaults, k) == v for k, v in FIXED.items())
+    print(f"  shipped defaults: {key(current)}" + ("  (the same)" if current == best and fixed_ok else "  (DIFFERENT)"))
 
 
 if __name__ == "__main__":

@@ -223,6 +223,22 @@ def test_number_anchors_reward_agreeing_figures():
         plain.pair_scores(1, 1, np.array([1]), np.array([0]))[0])
 
 
+def test_length_factor_is_raised_to_the_length_power():
+    from align.similarity import BeadScorer, SimilarityConfig, SpanEmbeddings
+
+    rng = np.random.default_rng(1)
+    src, tgt = ["a" * 100, "b" * 50], ["c" * 100, "d" * 50]  # equal totals: the documents' length ratio is 1
+    vec = rng.normal(size=(2, 8)).astype(np.float32)
+    s, t = SpanEmbeddings(vec, 1, np.array([100, 50])), SpanEmbeddings(vec[::-1].copy(), 1, np.array([100, 50]))
+    score = {p: BeadScorer(s, t, src, tgt, SimilarityConfig(length_power=p, number_weight=0.0))
+             .similarity(1, 1, np.array([0, 0]), np.array([0, 1])) for p in (0.0, 1.0, 1.5, 2.0)}
+    # 100 characters against 100: a factor of log2(1 + 1) = 1 whatever the power
+    assert [score[p][0] for p in (1.0, 1.5, 2.0)] == pytest.approx([score[0.0][0]] * 3)
+    # 100 against 50: log2(1 + 0.5) = 0.58496, raised to the power; 0 ignores lengths (Bertalign's is 1)
+    for p in (1.0, 1.5, 2.0):
+        assert score[p][1] == pytest.approx(score[0.0][1] * 0.5849625 ** p)
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--src-lang", "xx-nonsense", "--src-lang: language code 'xx-nonsense' is not an ISO 639 code"),
     ("--tgt-lang", "ar-nonsense", "--tgt-lang: language code 'ar-nonsense': 'nonsense' is not a script or region subtag"),
