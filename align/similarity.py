@@ -272,11 +272,12 @@ class BeadScorer:
     ):
         self.src, self.tgt, self.cfg = src, tgt, config
         self.n, self.m = src.n, tgt.n
-        self.ls = np.concatenate([[0.0], np.cumsum([len(t) for t in src_texts], dtype=np.float64)])
-        self.lt = np.concatenate([[0.0], np.cumsum([len(t) for t in tgt_texts], dtype=np.float64)])
+        len_s = np.array([len(t) for t in src_texts], dtype=np.float64)
+        len_t = np.array([len(t) for t in tgt_texts], dtype=np.float64)
+        self.ls, self.lt = np.concatenate([[0.0], np.cumsum(len_s)]), np.concatenate([[0.0], np.cumsum(len_t)])
         # the documents' length ratio, each sentence counted up to the far-out fence of its document's
         # lengths: a scraped page's one huge line must not rescale every bead of the pair
-        ts, tt = _fenced_total(np.diff(self.ls)), _fenced_total(np.diff(self.lt))
+        ts, tt = _fenced_total(len_s), _fenced_total(len_t)
         self.ratio = ts / tt if self.n and self.m and tt else 1.0
         # headings pair with headings (or nothing), never with body sentences
         self.src_headings, self.tgt_headings = src_headings, tgt_headings
@@ -365,8 +366,7 @@ class BeadScorer:
         if self.cfg.length_penalty:
             ls = self.ls[i0 + a] - self.ls[i0]
             lt = (self.lt[j0 + b] - self.lt[j0]) * self.ratio
-            factor = np.log2(1 + np.minimum(ls, lt) / np.maximum(np.maximum(ls, lt), 1e-9))
-            score *= factor if self.cfg.length_power == 1 else factor ** self.cfg.length_power
+            score *= np.log2(1 + np.minimum(ls, lt) / np.maximum(np.maximum(ls, lt), 1e-9)) ** self.cfg.length_power
         return score
 
     def pair_scores(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray, cos: _Cosines | None = None) -> np.ndarray:
