@@ -3,7 +3,7 @@
 The score of a bead (source sentences [i0, i1), target sentences [j0, j1)) is
 Bertalign's, with a wider local background:
 
-    (cos(u, v) - background) x log2(1 + min/max of the two runs' lengths) ** length_power
+    (cos(u, v) - background) x log2(1 + min/max of the two runs' lengths) ** p
 
 where u and v embed the two runs and the background is the mean cosine of u
 with the two target sentences on each side of the target run and of v with
@@ -11,10 +11,15 @@ the two source sentences on each side of the source run (Bertalign takes one
 on each side). The background says how similar a wrong alignment nearby would
 be; two neighbours a side estimate it with half the noise, which matters most
 where neighbouring sentences share a topic (dialogue, literary prose).
-The length factor is raised to ``length_power`` (1.5; Bertalign's is 1): a
-cosine of mean-pooled runs changes little when a sentence is added to a run,
-so with the plain factor a bead that takes a neighbour's sentence, or splits a
-2-2 into two 1-1, loses too little for getting its lengths wrong.
+The length factor is raised to a power p (Bertalign's is 1): a cosine of
+mean-pooled runs changes little when a sentence is added to a run, so with the
+plain factor a bead that takes a neighbour's sentence, or splits a 2-2 into
+two 1-1, loses too little for getting its lengths wrong. How much lengths can
+be trusted depends on the pair (languages, translator, how freely sentences
+were split), so p is measured on it: ``length_spread`` over the median
+absolute deviation of the anchor links' log length ratios, between 1 and
+``length_power`` (0.3 and 1.5: full power where that deviation is 0.2 or
+less, Bertalign's where it is 0.3 or more).
 
 Everything else is measured in units of sigma, the median score of this
 document pair's anchor links (confident 1-1 pairs), so that it scales with the
@@ -55,7 +60,8 @@ class SimilarityConfig:
     gap_extend: float = 0.0  # each further sentence of a block of unaligned ones: this times that
     neighbours: int = 2  # sentences on each side of a run whose mean cosine is the local background
     length_penalty: bool = True  # multiply by log2(1 + min/max) of the runs' lengths ...
-    length_power: float = 1.5  # ... raised to this power (Bertalign's is 1)
+    length_power: float = 1.5  # ... raised to at most this power (Bertalign's is 1) ...
+    length_spread: float | None = 0.3  # ... namely this over the anchors' spread of log length ratios, at least 1 (None: always length_power)
     number_weight: float = 1.0  # number agreement, in sigma units
     support: float = 0.1  # a merged side's weakest sentence, short of preferring the other run as an anchor does: sigmas per unit
 
@@ -295,8 +301,19 @@ class BeadScorer:
                          dtype=np.int64).reshape(-1, 2)
         self._cos: _Cosines | None = None  # the cosines of the block of rows last asked for (see __call__)
         self._cos_key: tuple | None = None
+        self.power = self._power(len_s[links[:, 0]], len_t[links[:, 1]])
         self.sigma = self._sigma(links[:, 0], links[:, 1])
         self.member_ref = self._member_ref(links[:, 0], links[:, 1]) if config.support else 0.0
+
+    def _power(self, ls: np.ndarray, lt: np.ndarray) -> float:
+        """The length factor's power for this pair: the steeper the tighter its translated sentences' lengths
+        agree (the median absolute deviation of the anchor links' log length ratios), from 1 to length_power."""
+        cfg = self.cfg
+        if cfg.length_spread is None or len(ls) < 5:
+            return cfg.length_power
+        lr = np.log(np.maximum(ls, 1.0) / np.maximum(lt, 1.0))
+        mad = float(np.median(np.abs(lr - np.median(lr))))
+        return float(np.clip(cfg.length_spread / max(mad, 1e-6), min(1.0, cfg.length_power), cfg.length_power))
 
     def _sigma(self, i: np.ndarray, j: np.ndarray) -> float:
         """Median score of the anchor links: what a typical translated pair scores in this document pair."""
@@ -366,7 +383,7 @@ class BeadScorer:
         if self.cfg.length_penalty:
             ls = self.ls[i0 + a] - self.ls[i0]
             lt = (self.lt[j0 + b] - self.lt[j0]) * self.ratio
-            score *= np.log2(1 + np.minimum(ls, lt) / np.maximum(np.maximum(ls, lt), 1e-9)) ** self.cfg.length_power
+            score *= np.log2(1 + np.minimum(ls, lt) / np.maximum(np.maximum(ls, lt), 1e-9)) ** self.power
         return score
 
     def pair_scores(self, a: int, b: int, i0: np.ndarray, j0: np.ndarray, cos: _Cosines | None = None) -> np.ndarray:

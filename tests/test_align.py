@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -237,6 +238,27 @@ def test_length_factor_is_raised_to_the_length_power():
     # 100 against 50: log2(1 + 0.5) = 0.58496, raised to the power; 0 ignores lengths (Bertalign's is 1)
     for p in (1.0, 1.5, 2.0):
         assert score[p][1] == pytest.approx(score[0.0][1] * 0.5849625 ** p)
+
+
+@pytest.mark.parametrize("tgt_lengths, power", [
+    ([100] * 9, 1.5),  # every anchor the same length ratio: lengths are as telling as they get, the full power
+    # log ratios 0 (x3), log(1.27) = 0.2390 (x3), log(0.79) = -0.2357 (x3): median 0, median absolute deviation 0.2357
+    ([100, 127, 79] * 3, 0.3 / math.log(100 / 79)),
+    ([100, 150, 60] * 3, 1.0),  # spread log(100/60) = 0.51 > 0.3: lengths agree loosely, Bertalign's power 1
+])
+def test_length_power_follows_the_spread_of_the_anchors_length_ratios(tgt_lengths, power):
+    from align.similarity import BeadScorer, SimilarityConfig, SpanEmbeddings
+
+    n = len(tgt_lengths)
+    src, tgt = ["a" * 100] * n, ["b" * k for k in tgt_lengths]
+    vec = np.random.default_rng(2).normal(size=(n, 8)).astype(np.float32)
+    s, t = SpanEmbeddings(vec, 1, np.full(n, 100)), SpanEmbeddings(vec, 1, np.array(tgt_lengths))
+    anchors = [(k + 1, k + 1) for k in range(n)]  # the states right after the links k-k
+    config = SimilarityConfig(length_power=1.5, length_spread=0.3)
+    assert BeadScorer(s, t, src, tgt, config, anchors).power == pytest.approx(power)
+    # without a spread, or with too few anchors to measure one, the power is length_power
+    assert BeadScorer(s, t, src, tgt, SimilarityConfig(length_power=1.5, length_spread=None), anchors).power == 1.5
+    assert BeadScorer(s, t, src, tgt, config, anchors[:4]).power == 1.5
 
 
 @pytest.mark.parametrize("option, value, message", [

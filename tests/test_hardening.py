@@ -453,7 +453,7 @@ def test_random_bytes_and_options_keep_the_contract(tmp_path_factory, capsys):
     from hypothesis import strategies as st
 
     options = st.sampled_from(["--max-size", "--max-side", "--top-k", "--window", "--skip", "--gap-extend",
-                               "--neighbours", "--number-weight", "--support", "--length-power", "--rescore-margin"])
+                               "--neighbours", "--number-weight", "--support", "--length-power", "--length-spread", "--rescore-margin"])
     values = st.one_of(st.integers(-5, 9).map(str), st.floats(allow_nan=True, allow_infinity=True).map(str),
                        st.text(max_size=4))
 
