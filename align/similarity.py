@@ -61,7 +61,7 @@ class SimilarityConfig:
     neighbours: int = 2  # sentences on each side of a run whose mean cosine is the local background
     length_penalty: bool = True  # multiply by log2(1 + min/max) of the runs' lengths ...
     length_power: float = 1.5  # ... raised to at most this power (Bertalign's is 1) ...
-    length_spread: float | None = 0.3  # ... namely this over the anchors' spread of log length ratios, at least 1 (None or 0: always length_power)
+    length_spread: float = 0.3  # ... namely this over the anchors' spread of log length ratios, at least 1 (0: always length_power)
     number_weight: float = 1.0  # number agreement, in sigma units
     support: float = 0.1  # a merged side's weakest sentence, short of preferring the other run as an anchor does: sigmas per unit
 

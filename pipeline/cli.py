@@ -89,7 +89,7 @@ def _align_config(args: argparse.Namespace):
 
     sim = SimilarityConfig(skip=args.skip, gap_extend=args.gap_extend, neighbours=args.neighbours,
                            number_weight=args.number_weight, support=args.support, length_power=args.length_power,
-                           length_spread=args.length_spread or None)
+                           length_spread=args.length_spread)
     side = args.max_size - 1 if args.max_side is None else args.max_side
     if side > args.max_size - 1:  # a bead with max-side sentences on one side needs one on the other
         raise ValueError(f"--max-side {side}: must be at most --max-size - 1 ({args.max_size - 1})")
@@ -310,7 +310,7 @@ def _add_aligner_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--length-power", type=number(float, 0), default=sc.length_power,
                    help="raise a bead's length factor, log2(1 + min/max of its sides' lengths), to this power "
                    f"(default {sc.length_power}; Bertalign's is 1, 0: lengths ignored) at most, ...")
-    p.add_argument("--length-spread", type=number(float, 0), default=sc.length_spread or 0.0,
+    p.add_argument("--length-spread", type=number(float, 0), default=sc.length_spread,
                    help="... namely this over the spread (median absolute deviation) of the anchor links' log length ratios, "
                    f"and at least 1: the tighter a pair's lengths agree, the more they count (default {sc.length_spread}; "
                    "0: always --length-power)")
